@@ -1,0 +1,3 @@
+module github.com/imapbridge/imapbridge
+
+go 1.26
