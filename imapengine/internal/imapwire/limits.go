@@ -1,0 +1,86 @@
+package imapwire
+
+// Default limits. Each one bounds memory or work spent on data sent by the
+// server; all of them can be overridden through [Limits].
+const (
+	// DefaultMaxLineLength is the longest response line accepted, CRLF
+	// included (imaplib's _MAXLINE). A line of exactly this length is
+	// accepted; one byte more fails with ErrLineTooLong.
+	DefaultMaxLineLength = 1_000_000
+
+	// DefaultMaxLiteralSize is the largest single literal accepted.
+	DefaultMaxLiteralSize = 64 << 20
+
+	// DefaultMaxResponseSize bounds the sum of all lines and literals of one
+	// response.
+	DefaultMaxResponseSize = 128 << 20
+
+	// DefaultMaxDepth bounds the nesting of parenthesised lists.
+	DefaultMaxDepth = 100
+
+	// MaxLiteralDigits is the most digits a literal byte count may have
+	// (enough for any int64). More digits fail with ErrLiteralTooLarge.
+	MaxLiteralDigits = 19
+
+	// ReadChunkSize is the size of the Reader's buffer and of the chunks in
+	// which large literals are read and grown.
+	ReadChunkSize = 64 << 10
+
+	// MaxNumberDigits is the most digits a 32-bit number (nz-number,
+	// number) may have.
+	MaxNumberDigits = 10
+
+	// MaxNumber64Digits is the most digits a 63-bit number (mod-sequence)
+	// may have.
+	MaxNumber64Digits = 19
+
+	// MaxNonSyncLiteral is the largest literal sent as non-synchronizing
+	// when only LITERAL- is available (RFC 7888).
+	MaxNonSyncLiteral = 4096
+)
+
+// Limits bounds what a Reader or Scanner accepts from the server. A zero
+// field means "use the default"; see [Limits.WithDefaults].
+type Limits struct {
+	// MaxLineLength is the longest line, CRLF included.
+	// Default DefaultMaxLineLength. Raising it raises the memory a single
+	// line can pin.
+	MaxLineLength int
+	// MaxLiteralSize is the largest single literal. Default
+	// DefaultMaxLiteralSize. Memory is only allocated as bytes arrive.
+	MaxLiteralSize int64
+	// MaxResponseSize bounds all lines and literals of one response.
+	// Default DefaultMaxResponseSize.
+	MaxResponseSize int64
+	// MaxDepth bounds list nesting in the Scanner. Default DefaultMaxDepth.
+	MaxDepth int
+}
+
+// DefaultLimits returns the default limits.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxLineLength:   DefaultMaxLineLength,
+		MaxLiteralSize:  DefaultMaxLiteralSize,
+		MaxResponseSize: DefaultMaxResponseSize,
+		MaxDepth:        DefaultMaxDepth,
+	}
+}
+
+// WithDefaults returns l with every zero or negative field replaced by its
+// default.
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxLineLength <= 0 {
+		l.MaxLineLength = d.MaxLineLength
+	}
+	if l.MaxLiteralSize <= 0 {
+		l.MaxLiteralSize = d.MaxLiteralSize
+	}
+	if l.MaxResponseSize <= 0 {
+		l.MaxResponseSize = d.MaxResponseSize
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	return l
+}

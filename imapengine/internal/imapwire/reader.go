@@ -1,0 +1,210 @@
+package imapwire
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Reader frames IMAP responses from a byte stream. It is not safe for
+// concurrent use; one goroutine per connection owns it.
+type Reader struct {
+	br  *bufio.Reader
+	lim Limits
+	// partial holds the start of a line interrupted by a transport error
+	// (a deadline, typically), so the next ReadLine continues it.
+	partial []byte
+}
+
+// NewReader returns a Reader on src with a buffer of ReadChunkSize bytes.
+// Zero fields of l take their defaults.
+func NewReader(src io.Reader, l Limits) *Reader {
+	return &Reader{br: bufio.NewReaderSize(src, ReadChunkSize), lim: l.WithDefaults()}
+}
+
+// Reset switches r to a new source and drops every buffered byte, including
+// a partial line (used after STARTTLS: plaintext bytes are never parsed).
+func (r *Reader) Reset(src io.Reader) {
+	r.br.Reset(src)
+	r.partial = nil
+}
+
+// Buffered returns the number of bytes buffered but not yet consumed.
+func (r *Reader) Buffered() int { return r.br.Buffered() + len(r.partial) }
+
+// WaitData blocks until at least one byte can be read without blocking and
+// returns the read error, if any. It consumes nothing.
+func (r *Reader) WaitData() error {
+	if len(r.partial) > 0 {
+		return nil
+	}
+	_, err := r.br.Peek(1)
+	return err
+}
+
+// ReadLine reads one line and returns it without its CRLF; the caller owns
+// the slice. At a clean end of stream it returns io.EOF. A line ended by a
+// bare LF, or cut by EOF, fails with ErrUnterminatedLine (the EOF case also
+// matches io.ErrUnexpectedEOF). A line longer than Limits.MaxLineLength
+// (CRLF included) fails with ErrLineTooLong without buffering more than the
+// limit. Any other read error is returned as is, and the bytes of the line
+// read so far are kept for the next call.
+func (r *Reader) ReadLine() ([]byte, error) {
+	maxLen := r.lim.MaxLineLength
+	acc := r.partial
+	r.partial = nil
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		n := len(acc) + len(frag)
+		switch {
+		case err == nil:
+			if n > maxLen {
+				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLineTooLong, n, maxLen)
+			}
+			if acc == nil {
+				if len(frag) < 2 || frag[len(frag)-2] != '\r' {
+					return nil, fmt.Errorf("%w: bare LF", ErrUnterminatedLine)
+				}
+				line := make([]byte, len(frag)-2)
+				copy(line, frag)
+				return line, nil
+			}
+			acc = append(acc, frag...)
+			if len(acc) < 2 || acc[len(acc)-2] != '\r' {
+				return nil, fmt.Errorf("%w: bare LF", ErrUnterminatedLine)
+			}
+			return acc[: len(acc)-2 : len(acc)-2], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			// No LF in n bytes: the line, CRLF included, is longer than n.
+			if n >= maxLen {
+				return nil, fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, maxLen)
+			}
+			acc = append(acc, frag...)
+		case err == io.EOF:
+			if n == 0 {
+				return nil, io.EOF
+			}
+			return nil, errUnterminatedEOF
+		default:
+			if n > 0 {
+				r.partial = append(acc, frag...)
+			}
+			return nil, err
+		}
+	}
+}
+
+// ReadN reads exactly n bytes. Up to ReadChunkSize bytes are allocated at
+// once; larger reads grow the buffer as bytes arrive, so memory follows the
+// data received, not the size announced. n above Limits.MaxLiteralSize fails
+// with ErrLiteralTooLarge before reading. If the stream ends early, ReadN
+// returns the bytes received so far and an error matching
+// io.ErrUnexpectedEOF; other read errors are returned with the bytes so far.
+func (r *Reader) ReadN(n int64) ([]byte, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%w: negative length %d", ErrSyntax, n)
+	}
+	if n > r.lim.MaxLiteralSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLiteralTooLarge, n, r.lim.MaxLiteralSize)
+	}
+	if n <= ReadChunkSize {
+		buf := make([]byte, n)
+		got, err := io.ReadFull(r.br, buf)
+		if err != nil {
+			return buf[:got], shortRead(int64(got), n, err)
+		}
+		return buf, nil
+	}
+	buf := make([]byte, 0, ReadChunkSize)
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), n))
+			copy(grown, buf)
+			buf = grown
+		}
+		m, err := r.br.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err != nil && int64(len(buf)) < n {
+			return buf, shortRead(int64(len(buf)), n, err)
+		}
+	}
+	return buf, nil
+}
+
+// shortRead wraps the error that cut a literal after got of want bytes.
+func shortRead(got, want int64, err error) error {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("imapwire: literal cut after %d of %d bytes: %w", got, want, err)
+}
+
+// ReadResponse reads one complete response: a line, and while the current
+// line ends in a literal marker "{N}" (or "~{N}"), N literal bytes and the
+// next line. It follows imaplib 3.14.8:
+//
+//   - empty lines before the first line are skipped;
+//   - after a literal, empty lines are skipped only while the parenthesis
+//     depth of the response so far (quoted strings and literal contents
+//     ignored) is above zero (gh-88574);
+//   - "{N}" with more than MaxLiteralDigits digits or N above
+//     Limits.MaxLiteralSize fails with ErrLiteralTooLarge before any
+//     allocation;
+//   - lines plus literals above Limits.MaxResponseSize fail with
+//     ErrResponseTooLarge.
+//
+// io.EOF is returned only at a response boundary; EOF inside a response
+// matches io.ErrUnexpectedEOF. After any error other than io.EOF the stream
+// position is unknown and the connection should be closed.
+func (r *Reader) ReadResponse() (*Response, error) {
+	var line []byte
+	var err error
+	for len(line) == 0 {
+		if line, err = r.ReadLine(); err != nil {
+			return nil, err
+		}
+	}
+	resp := &Response{}
+	var total int64
+	depth := 0
+	for {
+		total += int64(len(line))
+		if total > r.lim.MaxResponseSize {
+			return nil, fmt.Errorf("%w: limit %d", ErrResponseTooLarge, r.lim.MaxResponseSize)
+		}
+		resp.Lines = append(resp.Lines, line)
+		n, ok, err := literalSize(line)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return resp, nil
+		}
+		if n > r.lim.MaxLiteralSize {
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLiteralTooLarge, n, r.lim.MaxLiteralSize)
+		}
+		if total+n > r.lim.MaxResponseSize {
+			return nil, fmt.Errorf("%w: limit %d", ErrResponseTooLarge, r.lim.MaxResponseSize)
+		}
+		depth += parenDepth(line)
+		lit, err := r.ReadN(n)
+		if err != nil {
+			return nil, err
+		}
+		resp.Literals = append(resp.Literals, lit)
+		total += n
+		for {
+			line, err = r.ReadLine()
+			if err == io.EOF {
+				return nil, fmt.Errorf("imapwire: stream ended after a literal: %w", io.ErrUnexpectedEOF)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(line) > 0 || depth <= 0 {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package imapwire
+
+import "fmt"
+
+// ValueKind says which field of a Value is set.
+type ValueKind int
+
+// Value kinds.
+const (
+	// ValueAtom is an atom (also flags, and section keys such as
+	// "BODY[HEADER.FIELDS (DATE)]<0>"); see Value.Atom.
+	ValueAtom ValueKind = iota
+	// ValueNumber is a number of at most MaxNumber64Digits digits; see
+	// Value.Num.
+	ValueNumber
+	// ValueString is a quoted string or a literal; see Value.Bytes and
+	// Value.Literal.
+	ValueString
+	// ValueNIL is the atom NIL.
+	ValueNIL
+	// ValueList is a parenthesised list; see Value.List.
+	ValueList
+)
+
+// String returns the kind's name.
+func (k ValueKind) String() string {
+	switch k {
+	case ValueAtom:
+		return "atom"
+	case ValueNumber:
+		return "number"
+	case ValueString:
+		return "string"
+	case ValueNIL:
+		return "NIL"
+	case ValueList:
+		return "list"
+	}
+	return fmt.Sprintf("ValueKind(%d)", int(k))
+}
+
+// Value is one generic response value.
+type Value struct {
+	Kind    ValueKind
+	Atom    string  // ValueAtom
+	Num     uint64  // ValueNumber
+	Bytes   []byte  // ValueString; aliases the Response
+	List    []Value // ValueList
+	Literal bool    // ValueString read from a literal
+}
+
+// Value reads any value: list, quoted string, literal, NIL, number or atom.
+// Atoms are read leniently (flags with '\', 8-bit bytes, and a bracketed
+// section "[...]" that may contain spaces, lists and quoted strings). An
+// all-digit token is a number and must fit MaxNumber64Digits digits and
+// 2^63-1, else ErrNumberRange. Lists nest at most Limits.MaxDepth deep
+// (ErrTooDeep); the depth is checked before recursing.
+func (s *Scanner) Value() Value {
+	if s.err != nil {
+		return Value{}
+	}
+	if s.atLiteral() {
+		return Value{Kind: ValueString, Bytes: s.takeLiteral(), Literal: true}
+	}
+	if s.pos >= len(s.line) {
+		s.fail(ErrSyntax, "expected value")
+		return Value{}
+	}
+	switch s.line[s.pos] {
+	case '"':
+		b := s.Quoted()
+		if s.err != nil {
+			return Value{}
+		}
+		return Value{Kind: ValueString, Bytes: b}
+	case '(':
+		var list []Value
+		s.List(func() { list = append(list, s.Value()) })
+		if s.err != nil {
+			return Value{}
+		}
+		return Value{Kind: ValueList, List: list}
+	}
+	if s.nil() {
+		return Value{Kind: ValueNIL}
+	}
+	start := s.pos
+	tok := s.lenientAtom()
+	if s.err != nil {
+		return Value{}
+	}
+	if allDigits(tok) {
+		n, ok := parseDigits(tok, MaxNumber64Digits, 1<<63-1)
+		if !ok {
+			s.pos = start
+			s.fail(ErrNumberRange, fmt.Sprintf("%d-digit number", len(tok)))
+			return Value{}
+		}
+		return Value{Kind: ValueNumber, Num: n}
+	}
+	return Value{Kind: ValueAtom, Atom: string(tok)}
+}
+
+// lenientAtom reads an atom for Value: an optional leading '\' ("\*" is a
+// whole token), then flag characters and bracketed sections.
+func (s *Scanner) lenientAtom() []byte {
+	start := s.pos
+	if s.Byte('\\') && s.Byte('*') {
+		return s.line[start:s.pos]
+	}
+	for s.pos < len(s.line) {
+		c := s.line[s.pos]
+		if c == '[' {
+			s.skipSection()
+			if s.err != nil {
+				return nil
+			}
+			continue
+		}
+		if !isFlagChar(c) || c == ']' {
+			break
+		}
+		s.pos++
+	}
+	if s.pos == start || (s.pos == start+1 && s.line[start] == '\\') {
+		s.fail(ErrSyntax, "expected value")
+		return nil
+	}
+	return s.line[start:s.pos]
+}
+
+// skipSection consumes "[" ... "]", skipping quoted strings inside.
+func (s *Scanner) skipSection() {
+	open := s.pos
+	for i := s.pos + 1; i < len(s.line); i++ {
+		switch s.line[i] {
+		case ']':
+			s.pos = i + 1
+			return
+		case '"':
+			end := quotedEnd(s.line, i)
+			if end < 0 {
+				i = len(s.line)
+				continue
+			}
+			i = end
+		}
+	}
+	s.pos = open
+	s.fail(ErrSyntax, "unterminated [")
+}
+
+// allDigits reports whether b is non-empty and all ASCII digits.
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// Character classes of RFC 3501.
+const (
+	classAtom    = 1 << iota // ATOM-CHAR
+	classAString             // ASTRING-CHAR, plus 8-bit
+	classFlag                // lenient flag/keyword characters
+	classSeqSet              // digits, '*', ':', ','
+)
+
+// charClass maps a byte to its classes.
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		var m uint8
+		ctl := c < 0x20 || c == 0x7f
+		if !ctl && c != ' ' && c != '(' && c != ')' && c != '{' && c != '"' && c != '\\' {
+			m |= classFlag
+			if c != '%' && c != '*' {
+				m |= classAString
+				if c != ']' && c < 0x80 {
+					m |= classAtom
+				}
+			}
+		}
+		if (c >= '0' && c <= '9') || c == '*' || c == ':' || c == ',' {
+			m |= classSeqSet
+		}
+		t[c] = m
+	}
+	return t
+}()
+
+func isAtomChar(c byte) bool    { return charClass[c]&classAtom != 0 }
+func isAStringChar(c byte) bool { return charClass[c]&classAString != 0 }
+func isFlagChar(c byte) bool    { return charClass[c]&classFlag != 0 }
+func isSeqSetChar(c byte) bool  { return charClass[c]&classSeqSet != 0 }
+func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
