@@ -19,8 +19,9 @@ const ProxyBufferSize = 32 << 10
 type Proxy struct {
 	// OnServerData, if set, sees every chunk read from the upstream server
 	// and returns the bytes to write to the client instead (nil or empty
-	// sends nothing). It runs in the relay goroutine. Set it before the first
-	// client connects, or use SetOnServerData.
+	// sends nothing). It runs in a relay goroutine. It is read once, by the
+	// first Addr call (which starts the relay), so set it before calling
+	// Addr; later changes must go through SetOnServerData.
 	OnServerData func(b []byte) []byte
 
 	t        testing.TB
@@ -35,6 +36,7 @@ type Proxy struct {
 	closed  bool
 
 	wg        sync.WaitGroup
+	startOnce sync.Once
 	closeOnce sync.Once
 }
 
@@ -61,13 +63,27 @@ func NewProxy(t testing.TB, upstreamAddr string) *Proxy {
 	}
 	p := &Proxy{t: t, upstream: upstreamAddr, ln: ln, clients: map[net.Conn]*relay{}}
 	t.Cleanup(p.Close)
-	p.wg.Add(1)
-	go p.acceptLoop()
 	return p
 }
 
-// Addr returns the relay's address, "127.0.0.1:port".
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+// Addr returns the relay's address, "127.0.0.1:port". The first call reads
+// OnServerData and starts accepting clients (connections made earlier wait
+// in the listen backlog).
+func (p *Proxy) Addr() string {
+	p.startOnce.Do(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closed {
+			return
+		}
+		if !p.hookSet {
+			p.hook, p.hookSet = p.OnServerData, true
+		}
+		p.wg.Add(1)
+		go p.acceptLoop()
+	})
+	return p.ln.Addr().String()
+}
 
 // SetOnServerData replaces the server-data hook at any time (safe while
 // clients are connected). It takes precedence over the OnServerData field.
@@ -135,9 +151,6 @@ func (p *Proxy) acceptLoop() {
 			_ = cl.Close()
 			_ = up.Close()
 			return
-		}
-		if !p.hookSet {
-			p.hook, p.hookSet = p.OnServerData, true
 		}
 		r := &relay{cl: cl, up: up}
 		p.clients[cl] = r
