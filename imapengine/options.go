@@ -1,0 +1,173 @@
+package imapengine
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
+)
+
+// Ports and protocol constants, as in imaplib.
+const (
+	Port    = 143 // IMAP4_PORT
+	TLSPort = 993 // IMAP4_SSL_PORT
+	CRLF    = "\r\n"
+)
+
+// AllowedVersions lists the protocol versions accepted, newest first (imaplib's
+// AllowedVersions). A server advertising neither is rejected.
+var AllowedVersions = [...]string{"IMAP4REV1", "IMAP4"}
+
+// Default limits and deadlines. Every one can be changed in [Options] or [Limits].
+const (
+	// DefaultMaxLineLength is the longest response line accepted, CRLF included
+	// (imaplib's _MAXLINE).
+	DefaultMaxLineLength = imapwire.DefaultMaxLineLength
+	// DefaultMaxLiteralSize bounds one literal sent by the server.
+	DefaultMaxLiteralSize = imapwire.DefaultMaxLiteralSize
+	// DefaultMaxResponseSize bounds all lines and literals of one response.
+	DefaultMaxResponseSize = imapwire.DefaultMaxResponseSize
+	// DefaultMaxDepth bounds parenthesised list nesting.
+	DefaultMaxDepth = imapwire.DefaultMaxDepth
+	// DefaultMaxUntagged bounds the untagged data retained between pops
+	// (Client.Response, command results). Past it the connection is aborted rather
+	// than buffering without bound.
+	DefaultMaxUntagged = 100_000
+	// DefaultConnectTimeout bounds TCP connect plus TLS handshake.
+	DefaultConnectTimeout = 30 * time.Second
+	// DefaultGreetingTimeout bounds the wait for the server greeting.
+	DefaultGreetingTimeout = 16 * time.Second
+	// DefaultCommandTimeout bounds the wait for a command's completion; on expiry
+	// the connection is closed with ErrTimeout (its stream state is unknown).
+	DefaultCommandTimeout = 60 * time.Second
+	// DefaultMaxAuthRounds bounds SASL continuation rounds.
+	DefaultMaxAuthRounds = 10
+	// DefaultMaxAuthChallenge bounds one SASL challenge, base64-decoded.
+	DefaultMaxAuthChallenge = 64 << 10
+)
+
+// Limits bound everything the client reads from the server. The zero value of
+// each field means its default.
+type Limits struct {
+	MaxLineLength    int   // default DefaultMaxLineLength
+	MaxLiteralSize   int64 // default DefaultMaxLiteralSize
+	MaxResponseSize  int64 // default DefaultMaxResponseSize
+	MaxDepth         int   // default DefaultMaxDepth
+	MaxUntagged      int   // default DefaultMaxUntagged
+	MaxAuthRounds    int   // default DefaultMaxAuthRounds
+	MaxAuthChallenge int   // default DefaultMaxAuthChallenge
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxLineLength <= 0 {
+		l.MaxLineLength = DefaultMaxLineLength
+	}
+	if l.MaxLiteralSize <= 0 {
+		l.MaxLiteralSize = DefaultMaxLiteralSize
+	}
+	if l.MaxResponseSize <= 0 {
+		l.MaxResponseSize = DefaultMaxResponseSize
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxUntagged <= 0 {
+		l.MaxUntagged = DefaultMaxUntagged
+	}
+	if l.MaxAuthRounds <= 0 {
+		l.MaxAuthRounds = DefaultMaxAuthRounds
+	}
+	if l.MaxAuthChallenge <= 0 {
+		l.MaxAuthChallenge = DefaultMaxAuthChallenge
+	}
+	return l
+}
+
+func (l Limits) wire() imapwire.Limits {
+	return imapwire.Limits{
+		MaxLineLength:   l.MaxLineLength,
+		MaxLiteralSize:  l.MaxLiteralSize,
+		MaxResponseSize: l.MaxResponseSize,
+		MaxDepth:        l.MaxDepth,
+	}
+}
+
+// Options configures a connection. The zero value is usable: verified TLS,
+// default limits and deadlines, no logging.
+type Options struct {
+	// Timeout is imaplib's timeout: when positive it bounds connecting and each
+	// command's wait for completion (overriding ConnectTimeout and
+	// CommandTimeout). Zero means "not set" (imaplib's None): the defaults below
+	// and the context apply. Negative is imaplib's timeout=0 and is refused with
+	// ErrInvalidTimeout before anything is dialled.
+	Timeout time.Duration
+	// ConnectTimeout bounds dial and TLS handshake (default DefaultConnectTimeout).
+	ConnectTimeout time.Duration
+	// GreetingTimeout bounds the wait for the greeting (default DefaultGreetingTimeout).
+	GreetingTimeout time.Duration
+	// CommandTimeout bounds each command; on expiry the connection is closed with
+	// ErrTimeout. Default DefaultCommandTimeout; IDLE is not bounded by it.
+	CommandTimeout time.Duration
+
+	// TLSConfig is used for implicit TLS and STARTTLS. Nil means a config that
+	// verifies the certificate against the system roots and the host name. The
+	// client never lowers verification and raises MinVersion to TLS 1.2.
+	TLSConfig *tls.Config
+	// AllowPlaintextAuth permits LOGIN and AUTHENTICATE on a TCP connection that is
+	// not protected by TLS. Danger: the password crosses the network in the clear.
+	// Subprocess (stream) connections never need it.
+	AllowPlaintextAuth bool
+
+	// Limits bounds what is read from the server.
+	Limits Limits
+
+	// Logger receives debug traces at slog.LevelDebug. Nil disables tracing.
+	// Passwords, tokens and SASL payloads are always redacted.
+	Logger *slog.Logger
+	// Debug is imaplib's debug level: 1 logs NO/BAD/BYE, 3 capabilities, 4 every
+	// line sent and received (redacted), 5 every untagged response stored.
+	Debug int
+
+	// Dialer dials TCP; nil means a net.Dialer.
+	Dialer interface {
+		DialContext(ctx context.Context, network, address string) (net.Conn, error)
+	}
+	// Stderr receives a stream (subprocess) connection's standard error; nil discards it.
+	Stderr io.Writer
+
+	startTLS bool // set by DialStartTLS: PREAUTH before TLS is refused
+}
+
+func (o *Options) connectTimeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	if o.ConnectTimeout > 0 {
+		return o.ConnectTimeout
+	}
+	return DefaultConnectTimeout
+}
+
+func (o *Options) greetingTimeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	if o.GreetingTimeout > 0 {
+		return o.GreetingTimeout
+	}
+	return DefaultGreetingTimeout
+}
+
+func (o *Options) commandTimeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	if o.CommandTimeout > 0 {
+		return o.CommandTimeout
+	}
+	return DefaultCommandTimeout
+}

@@ -1,0 +1,343 @@
+package imapengine
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
+)
+
+func newWireReader(rw io.Reader, l Limits) *imapwire.Reader {
+	return imapwire.NewReader(rw, l.wire())
+}
+
+type respKind int
+
+const (
+	respTagged respKind = iota
+	respUntagged
+	respContinuation
+)
+
+// rawReq is a pending low-level Readline or Read.
+type rawReq struct {
+	n    int64 // -1 for a line
+	data []byte
+	err  error
+	done chan struct{}
+}
+
+func (c *Client) startReader() {
+	c.mu.Lock()
+	if c.readerStart {
+		c.mu.Unlock()
+		return
+	}
+	c.readerStart = true
+	c.mu.Unlock()
+	go c.readLoop()
+}
+
+// readLoop is the one goroutine that reads from the connection. It exits when
+// the connection ends, after failing every pending command.
+func (c *Client) readLoop() {
+	defer close(c.readerDone)
+	defer func() {
+		if v := recover(); v != nil {
+			c.closeWith(fmt.Errorf("%w: internal error: %v\n%s", ErrProtocol, v, debug.Stack()))
+		}
+	}()
+	for {
+		if err := c.r.WaitData(); err != nil {
+			c.closeWith(err)
+			return
+		}
+		if c.serveRaw() {
+			continue
+		}
+		resp, err := c.r.ReadResponse()
+		if err != nil {
+			c.closeWith(err)
+			return
+		}
+		c.traceResponse(resp)
+		if _, err := c.dispatch(resp); err != nil {
+			c.closeWith(err)
+			return
+		}
+		if p := c.takePause(); p != nil {
+			// STARTTLS: stop reading plaintext. Report what is buffered and wait
+			// for the upgraded transport (or the end).
+			p.buffered = c.r.Buffered()
+			c.mu.Lock()
+			resume := make(chan io.ReadWriter, 1)
+			c.resume = resume
+			c.mu.Unlock()
+			close(p.done)
+			rw, ok := <-resume
+			if !ok || rw == nil {
+				c.closeWith(ErrClosed)
+				return
+			}
+			c.r.Reset(rw)
+		}
+	}
+}
+
+// takePause returns the STARTTLS command that just completed with OK, if any.
+func (c *Client) takePause() *pending {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.pauseNext
+	c.pauseNext = nil
+	return p
+}
+
+// serveRaw hands the next line or bytes to a waiting low-level Readline/Read.
+func (c *Client) serveRaw() bool {
+	c.mu.Lock()
+	if len(c.rawWant) == 0 {
+		c.mu.Unlock()
+		return false
+	}
+	req := c.rawWant[0]
+	c.rawWant = c.rawWant[1:]
+	c.mu.Unlock()
+	if req.n < 0 {
+		line, err := c.r.ReadLine()
+		if err == nil {
+			line = append(line, '\r', '\n')
+		}
+		req.data, req.err = line, err
+	} else {
+		req.data, req.err = c.r.ReadN(req.n)
+	}
+	close(req.done)
+	if req.err != nil {
+		c.closeWith(req.err)
+	}
+	return true
+}
+
+// dispatch processes one response as imaplib's _get_response does. It returns an
+// error that ends the connection.
+func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
+	line := resp.Lines[0]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	// Tagged?
+	if tag, typ, text, ok := matchTagged(line, c.tagPrefix); ok {
+		p := c.pending[tag]
+		if p == nil {
+			return respTagged, &Error{Kind: KindAbort, Msg: "unexpected tagged response: " + pyBytes(line), Err: ErrProtocol}
+		}
+		delete(c.pending, tag)
+		p.typ, p.text = typ, text
+		if typ == "OK" || typ == "NO" || typ == "BAD" {
+			if code, arg, ok := matchResponseCode(text); ok {
+				c.appendUntaggedLocked(code, []Datum{Bytes(arg)})
+			}
+		}
+		if typ == "NO" || typ == "BAD" || typ == "BYE" {
+			c.trace.log1(1, "tagged "+typ, "tag", tag, "text", string(text))
+		}
+		if p.pauseAfter && typ == "OK" {
+			c.pauseNext = p
+			return respTagged, nil
+		}
+		close(p.done)
+		return respTagged, nil
+	}
+
+	typ, data, ok := matchUntagged(line)
+	if !ok {
+		if bytes.HasPrefix(line, []byte("+")) {
+			if len(line) >= 2 && line[1] == ' ' {
+				c.contResp, c.contSet = append([]byte(nil), line[2:]...), true
+			} else {
+				c.contResp, c.contSet = nil, false
+			}
+			if c.contWant {
+				c.contWant = false
+				select {
+				case c.contCh <- struct{}{}:
+				default:
+				}
+			}
+			return respContinuation, nil
+		}
+		return 0, &Error{Kind: KindAbort, Msg: "unexpected response: " + pyBytes(line), Err: ErrProtocol}
+	}
+
+	// Assemble imaplib's data: (header, literal) pairs, then the trailer.
+	var items []Datum
+	cur := data
+	for i, lit := range resp.Literals {
+		items = append(items, Pair(cur, lit))
+		cur = resp.Lines[i+1]
+	}
+	items = append(items, Bytes(cur))
+	var code string
+	var codeArg []byte
+	hasCode := false
+	if typ == "OK" || typ == "NO" || typ == "BAD" {
+		code, codeArg, hasCode = matchResponseCode(cur)
+	}
+	if typ == "NO" || typ == "BAD" || typ == "BYE" {
+		c.trace.log1(1, "untagged "+typ, "text", string(cur))
+	}
+
+	if c.idler != nil && c.idler.capturing {
+		c.idler.push(typ, items)
+		if hasCode {
+			c.idler.push(code, []Datum{Bytes(codeArg)})
+		}
+		c.idler.wake()
+		return respUntagged, nil
+	}
+	if err := c.appendUntaggedLocked(typ, items); err != nil {
+		return respUntagged, err
+	}
+	if hasCode {
+		if err := c.appendUntaggedLocked(code, []Datum{Bytes(codeArg)}); err != nil {
+			return respUntagged, err
+		}
+	}
+	if typ == "BYE" {
+		c.byeLocked(cur)
+	}
+	return respUntagged, nil
+}
+
+// byeLocked completes a pending LOGOUT with the BYE and fails every other
+// pending command, as imaplib's _check_bye does before each read.
+func (c *Client) byeLocked(text []byte) {
+	for tag, p := range c.pending {
+		delete(c.pending, tag)
+		if p.expectBye {
+			p.typ = "BYE"
+		} else {
+			p.err = &Error{Kind: KindAbort, Msg: decodeReplace(text), Err: ErrServerBye}
+		}
+		close(p.done)
+	}
+}
+
+func (c *Client) appendUntaggedLocked(typ string, items []Datum) error {
+	c.untagged[typ] = append(c.untagged[typ], items...)
+	c.nuntagged += len(items)
+	if c.trace.enabled(5) {
+		c.trace.log1(5, "untagged_responses["+typ+"]", "n", len(c.untagged[typ]))
+	}
+	if c.nuntagged > c.limits.MaxUntagged {
+		return &Error{Kind: KindAbort, Msg: fmt.Sprintf("more than %d untagged responses retained", c.limits.MaxUntagged), Err: imapwire.ErrResponseTooLarge}
+	}
+	return nil
+}
+
+// popUntaggedLocked removes and returns the list for typ.
+func (c *Client) popUntaggedLocked(typ string) ([]Datum, bool) {
+	v, ok := c.untagged[typ]
+	if ok {
+		delete(c.untagged, typ)
+		c.nuntagged -= len(v)
+	}
+	return v, ok
+}
+
+// matchTagged implements imaplib's tagre: TAGPRE\d+ SP [A-Z]+ SP text.
+func matchTagged(line []byte, prefix string) (tag, typ string, text []byte, ok bool) {
+	if prefix == "" || !bytes.HasPrefix(line, []byte(prefix)) {
+		return
+	}
+	i := len(prefix)
+	j := i
+	for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+		j++
+	}
+	if j == i || j >= len(line) || line[j] != ' ' {
+		return
+	}
+	tag = string(line[:j])
+	k := j + 1
+	m := k
+	for m < len(line) && line[m] >= 'A' && line[m] <= 'Z' {
+		m++
+	}
+	if m == k || m >= len(line) || line[m] != ' ' {
+		return "", "", nil, false
+	}
+	return tag, string(line[k:m]), line[m+1:], true
+}
+
+// matchUntagged implements imaplib's Untagged_response and Untagged_status
+// patterns: "* TYPE[ data]" and "* N TYPE[ data2]".
+func matchUntagged(line []byte) (typ string, data []byte, ok bool) {
+	if len(line) < 3 || line[0] != '*' || line[1] != ' ' {
+		return "", nil, false
+	}
+	rest := line[2:]
+	if n := upperRun(rest); n > 0 {
+		typ = string(rest[:n])
+		if n < len(rest) && rest[n] == ' ' {
+			return typ, rest[n+1:], true
+		}
+		return typ, []byte{}, true
+	}
+	d := 0
+	for d < len(rest) && rest[d] >= '0' && rest[d] <= '9' {
+		d++
+	}
+	if d == 0 || d >= len(rest) || rest[d] != ' ' {
+		return "", nil, false
+	}
+	num := rest[:d]
+	rest2 := rest[d+1:]
+	n := upperRun(rest2)
+	if n == 0 {
+		return "", nil, false
+	}
+	typ = string(rest2[:n])
+	if n < len(rest2) && rest2[n] == ' ' && n+1 < len(rest2) {
+		out := make([]byte, 0, len(num)+1+len(rest2)-n-1)
+		out = append(out, num...)
+		out = append(out, ' ')
+		out = append(out, rest2[n+1:]...)
+		return typ, out, true
+	}
+	return typ, num, true
+}
+
+func upperRun(b []byte) int {
+	n := 0
+	for n < len(b) && (b[n] >= 'A' && b[n] <= 'Z' || b[n] == '-') {
+		n++
+	}
+	return n
+}
+
+// matchResponseCode implements imaplib's Response_code: "[TYPE[ data]]" at the
+// start of text, data running to the last "]".
+func matchResponseCode(text []byte) (code string, arg []byte, ok bool) {
+	if len(text) < 3 || text[0] != '[' {
+		return "", nil, false
+	}
+	n := upperRun(text[1:])
+	if n == 0 {
+		return "", nil, false
+	}
+	code = string(text[1 : 1+n])
+	rest := text[1+n:]
+	if len(rest) > 0 && rest[0] == ']' {
+		return code, []byte{}, true
+	}
+	if len(rest) > 0 && rest[0] == ' ' {
+		if k := bytes.LastIndexByte(rest, ']'); k > 0 {
+			return code, rest[1:k], true
+		}
+	}
+	return "", nil, false
+}
