@@ -96,32 +96,6 @@ func NewServer(t testing.TB, cfg Config) *Server {
 	return s
 }
 
-// ServeConn serves one connection on any stream (for example a subprocess's
-// stdin and stdout) with cfg, and returns when the session ends. rw is closed
-// on return. Server.Value and friends are reachable through Conn.Server.
-func ServeConn(rw io.ReadWriteCloser, cfg Config) {
-	s := newServer(nil, cfg)
-	var tc *tls.Conn
-	if cfg.TLS {
-		tcfg, err := s.tlsConfig()
-		if err != nil {
-			_ = rw.Close()
-			return
-		}
-		nc, ok := rw.(net.Conn)
-		if !ok {
-			nc = rwConn{rw}
-		}
-		tc = tls.Server(nc, tcfg)
-	}
-	c := s.track(rw, tc)
-	if c == nil {
-		return
-	}
-	s.wg.Add(1)
-	s.serve(c)
-}
-
 // Addr returns the listening address, "127.0.0.1:port".
 func (s *Server) Addr() string {
 	if s.ln == nil {
