@@ -379,7 +379,7 @@ func Substitute(template string, params ...any) (string, error) {
 			s, err = substituteValue(p, 0)
 		}
 		if err != nil {
-			return "", fmt.Errorf("parameter %d: %w", next, err)
+			return "", fmt.Errorf("%w (parameter %d)", err, next)
 		}
 		b.WriteString(s)
 	}
