@@ -165,7 +165,14 @@ func (r *Reader) ReadResponse() (*Response, error) {
 			return nil, err
 		}
 	}
-	resp := &Response{}
+	// One allocation covers the common one-literal response.
+	ra := &struct {
+		Response
+		lines [2][]byte
+		lits  [1][]byte
+	}{}
+	resp := &ra.Response
+	resp.Lines, resp.Literals = ra.lines[:0], ra.lits[:0]
 	var total int64
 	depth := 0
 	for {

@@ -22,6 +22,11 @@ type Scanner struct {
 	pos    int
 	depth  int
 	err    error
+	// stack collects list elements in Value, so each list is allocated
+	// once at its final size.
+	stack []Value
+	// atoms caches atom strings across responses (see internAtom).
+	atoms map[string]string
 }
 
 // NewScanner returns a Scanner over resp. Zero fields of l take their
@@ -35,7 +40,7 @@ func NewScanner(resp *Response, l Limits) *Scanner {
 // Reset starts scanning resp from its beginning and clears the error. A
 // response whose Lines and Literals counts do not match records ErrSyntax.
 func (s *Scanner) Reset(resp *Response) {
-	*s = Scanner{resp: resp, lim: s.lim}
+	*s = Scanner{resp: resp, lim: s.lim, stack: s.stack[:0], atoms: s.atoms}
 	if resp == nil || len(resp.Lines) == 0 {
 		if resp != nil && len(resp.Literals) > 0 {
 			s.fail(ErrSyntax, "literals without lines")

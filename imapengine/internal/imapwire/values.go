@@ -74,8 +74,18 @@ func (s *Scanner) Value() Value {
 		}
 		return Value{Kind: ValueString, Bytes: b}
 	case '(':
+		base := len(s.stack)
+		s.List(func() {
+			v := s.Value()
+			s.stack = append(s.stack, v)
+		})
 		var list []Value
-		s.List(func() { list = append(list, s.Value()) })
+		if n := len(s.stack) - base; n > 0 && s.err == nil {
+			list = make([]Value, n)
+			copy(list, s.stack[base:])
+		}
+		clear(s.stack[base:]) // drop references into the response
+		s.stack = s.stack[:base]
 		if s.err != nil {
 			return Value{}
 		}
@@ -98,7 +108,34 @@ func (s *Scanner) Value() Value {
 		}
 		return Value{Kind: ValueNumber, Num: n}
 	}
-	return Value{Kind: ValueAtom, Atom: string(tok)}
+	return Value{Kind: ValueAtom, Atom: s.internAtom(tok)}
+}
+
+// Bounds of the Scanner's atom cache.
+const (
+	// maxInternAtoms is the most distinct atoms a Scanner caches.
+	maxInternAtoms = 256
+	// maxInternLen is the longest atom cached.
+	maxInternLen = 32
+)
+
+// internAtom returns tok as a string, reusing a cached copy for short
+// atoms seen before (keys and flags repeat in every response).
+func (s *Scanner) internAtom(tok []byte) string {
+	if len(tok) > maxInternLen {
+		return string(tok)
+	}
+	if a, ok := s.atoms[string(tok)]; ok {
+		return a
+	}
+	a := string(tok)
+	if s.atoms == nil {
+		s.atoms = make(map[string]string)
+	}
+	if len(s.atoms) < maxInternAtoms {
+		s.atoms[a] = a
+	}
+	return a
 }
 
 // lenientAtom reads an atom for Value: an optional leading '\' ("\*" is a
