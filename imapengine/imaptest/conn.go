@@ -239,10 +239,17 @@ func (c *Conn) ReadLiteral(cmd *Command) (data, trailer []byte, err error) {
 // StartTLS runs the server side of a STARTTLS upgrade on this connection with
 // the server's TLS configuration (the test certificate unless
 // Config.TLSConfig overrides it) and waits for the handshake. It fails with
-// ErrPendingData if plaintext bytes are still buffered.
+// ErrPendingData if plaintext bytes are still buffered, and with
+// ErrTLSActive if the connection already uses TLS.
 func (c *Conn) StartTLS() error {
 	if len(c.pending) > 0 {
 		return ErrPendingData
+	}
+	c.mu.Lock()
+	already := c.tlsConn != nil
+	c.mu.Unlock()
+	if already {
+		return ErrTLSActive
 	}
 	cfg, err := c.srv.tlsConfig()
 	if err != nil {

@@ -243,3 +243,21 @@ func TestStartTLSHandler(t *testing.T) {
 	tlsc.expect("* BYE IMAP4ref1 Server logging out", "A3 OK LOGOUT completed")
 	tlsc.expectEOF()
 }
+
+func TestStartTLSTwice(t *testing.T) {
+	errs := make(chan error, 1)
+	s := NewServer(t, Config{TLS: true, Handlers: map[string]HandlerFunc{
+		"STARTTLS": func(c *Conn, cmd *Command) {
+			err := c.StartTLS()
+			errs <- err
+			c.Tagged(cmd, "BAD "+err.Error())
+		},
+	}})
+	c := dialTLS(t, s.Addr(), &tls.Config{RootCAs: s.CertPool(), ServerName: "localhost"})
+	c.expect(DefaultGreeting)
+	c.send("A1 STARTTLS\r\n")
+	if err := <-errs; !errors.Is(err, ErrTLSActive) {
+		t.Errorf("err = %v, want ErrTLSActive", err)
+	}
+	c.expect("A1 BAD " + ErrTLSActive.Error())
+}

@@ -48,6 +48,10 @@ var (
 	// client are still buffered (they would be lost by the upgrade).
 	ErrPendingData = errors.New("imaptest: plaintext data pending before TLS")
 
+	// ErrTLSActive reports a StartTLS call on a connection that already
+	// uses TLS.
+	ErrTLSActive = errors.New("imaptest: TLS already active")
+
 	// ErrNoDeadline reports a stream that cannot time out reads, on which
 	// ClientSentNothing cannot check anything.
 	ErrNoDeadline = errors.New("imaptest: stream does not support read deadlines")

@@ -34,8 +34,9 @@ type Config struct {
 	// "* CAPABILITY IMAP4rev1 <Capabilities>" ("* CAPABILITY IMAP4rev1" if
 	// empty).
 	Capabilities string
-	// Handlers answer commands by UPPER-CASE name and override the
-	// built-ins.
+	// Handlers answer commands by name and override the built-ins. Names
+	// are matched case-insensitively (keys are upper-cased); the map is
+	// copied when the server starts.
 	Handlers map[string]HandlerFunc
 	// Script, if set, is called instead of the command loop after the
 	// greeting (raw scripting); it may call c.Serve to run the loop. The
@@ -55,6 +56,11 @@ type Config struct {
 
 // Server is a fake IMAP server on 127.0.0.1:0, optionally over TLS. Close
 // stops it and waits for every connection goroutine.
+//
+// NewServer registers Close with t.Cleanup, which runs after the test
+// function's deferred calls: a test that checks for leaked goroutines with a
+// deferred goleak.VerifyNone must call Close itself first (or verify in
+// TestMain instead).
 type Server struct {
 	t   testing.TB
 	cfg Config
@@ -71,7 +77,15 @@ type Server struct {
 	closeOnce sync.Once
 }
 
+// newServer makes a server that is not listening yet. It copies
+// cfg.Handlers with upper-cased keys, so later changes to the caller's map
+// do not race with connection goroutines.
 func newServer(t testing.TB, cfg Config) *Server {
+	handlers := make(map[string]HandlerFunc, len(cfg.Handlers))
+	for name, h := range cfg.Handlers {
+		handlers[strings.ToUpper(name)] = h
+	}
+	cfg.Handlers = handlers
 	return &Server{t: t, cfg: cfg, values: map[string]any{}, conns: map[*Conn]struct{}{}}
 }
 

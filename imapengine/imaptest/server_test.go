@@ -69,7 +69,7 @@ func TestCapabilityNoExtras(t *testing.T) {
 
 func TestHandlersOverrideAndSimple(t *testing.T) {
 	s := NewServer(t, Config{Handlers: map[string]HandlerFunc{
-		"LOGIN":  func(c *Conn, cmd *Command) { c.Tagged(cmd, "NO [LOGIN] failed") },
+		"login":  func(c *Conn, cmd *Command) { c.Tagged(cmd, "NO [LOGIN] failed") },
 		"ENABLE": SimpleHandler(nil, "ENABLE successful"),
 		"STATUS": SimpleHandler([]string{`* STATUS INBOX (MESSAGES 2)`}, ""),
 	}})
