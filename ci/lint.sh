@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# go vet, staticcheck (pinned as a go.mod tool), and go.mod drift.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+go vet ./...
+go tool staticcheck ./...
+if ! go mod tidy -diff >/dev/null 2>&1; then
+  echo "go.mod/go.sum are not tidy:"; go mod tidy -diff || true; exit 1
+fi
+echo "lint: ok"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lint, and every Go test with the race
+# detector. Installs what it needs by itself; safe to run on a fresh machine
+# with only Go installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+start=$(date +%s)
+
+bash ci/fmt.sh
+bash ci/lint.sh
+
+# Unit, transcript, security and example tests (fuzz seed corpora run as tests).
+go test -race -count=1 -timeout 15m ./...
+
+echo "test: ok in $(( $(date +%s) - start ))s"
