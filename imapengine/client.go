@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
@@ -38,32 +39,34 @@ type Client struct {
 
 	wsem chan struct{} // held for one whole command exchange on the wire
 
-	mu          sync.Mutex
-	state       State
-	caps        []string
-	proto       string
-	tagPrefix   string
-	tagNum      int
-	pending     map[string]*pending
-	untagged    map[string][]Datum
-	nuntagged   int
-	contResp    []byte
-	contSet     bool
-	contWant    bool
-	contCh      chan struct{}
-	readOnly    bool
-	utf8        bool
-	tls         bool
-	welcome     []byte
-	xatoms      map[string][]State
-	idler       *Idler
-	rawWant     []*rawReq
-	closed      bool
-	closeErr    error
-	resume      chan io.ReadWriter // STARTTLS hand-off to the reader goroutine
-	pauseNext   *pending
-	readerDone  chan struct{}
-	readerStart bool
+	mu        sync.Mutex
+	state     State
+	caps      []string
+	proto     string
+	tagPrefix string
+	tagNum    int
+	pending   map[string]*pending
+	untagged  map[string][]Datum
+	nuntagged int
+	contResp  []byte
+	contSet   bool
+	contWant  bool
+	contCh    chan struct{}
+	readOnly  bool
+	utf8      bool
+	tls       bool
+	welcome   []byte
+	xatoms    map[string][]State
+	idler     *Idler
+	rawWant   []*rawReq
+	closed    bool
+	closeErr  error
+	resume    chan io.ReadWriter // STARTTLS hand-off to the reader goroutine
+	pauseNext *pending
+
+	lastResponse atomic.Int64 // UnixNano of the last complete response read
+	readerDone   chan struct{}
+	readerStart  bool
 }
 
 type connKind int

@@ -219,17 +219,28 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 
 // wait waits for p's tagged completion and returns run's result.
 func (c *Client) wait(ctx context.Context, k *cmd, p *pending) (string, []byte, error) {
-	timeout := time.NewTimer(c.opts.commandTimeout())
+	limit := c.opts.commandTimeout()
+	timeout := time.NewTimer(limit)
 	defer timeout.Stop()
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		return "", nil, ctx.Err()
-	case <-timeout.C:
-		c.closeWith(fmt.Errorf("%w: %s", ErrTimeout, k.name))
-		<-p.done
+	for {
+		select {
+		case <-p.done:
+			return c.complete(k, p)
+		case <-ctx.Done():
+			return "", nil, ctx.Err()
+		case <-timeout.C:
+			// The deadline counts from the last complete response, so a long
+			// FETCH that keeps delivering is not cut off, but a silent or
+			// trickling server is.
+			if idle := time.Since(time.Unix(0, c.lastResponse.Load())); idle < limit {
+				timeout.Reset(limit - idle)
+				continue
+			}
+			c.closeWith(fmt.Errorf("%w: %s", ErrTimeout, k.name))
+			<-p.done
+			return c.complete(k, p)
+		}
 	}
-	return c.complete(k, p)
 }
 
 // complete turns a finished pending command into run's result.

@@ -41,8 +41,9 @@ const (
 	DefaultConnectTimeout = 30 * time.Second
 	// DefaultGreetingTimeout bounds the wait for the server greeting.
 	DefaultGreetingTimeout = 16 * time.Second
-	// DefaultCommandTimeout bounds the wait for a command's completion; on expiry
-	// the connection is closed with ErrTimeout (its stream state is unknown).
+	// DefaultCommandTimeout bounds how long a pending command may go without a
+	// complete response from the server; on expiry the connection is closed with
+	// ErrTimeout (its stream state is unknown).
 	DefaultCommandTimeout = 60 * time.Second
 	// DefaultMaxAuthRounds bounds SASL continuation rounds.
 	DefaultMaxAuthRounds = 10
@@ -109,8 +110,10 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// GreetingTimeout bounds the wait for the greeting (default DefaultGreetingTimeout).
 	GreetingTimeout time.Duration
-	// CommandTimeout bounds each command; on expiry the connection is closed with
-	// ErrTimeout. Default DefaultCommandTimeout; IDLE is not bounded by it.
+	// CommandTimeout bounds how long a pending command may go without a complete
+	// response (a long FETCH that keeps delivering is not cut off; a silent or
+	// trickling server is); on expiry the connection is closed with ErrTimeout.
+	// Default DefaultCommandTimeout; an active IDLE is not bounded by it.
 	CommandTimeout time.Duration
 
 	// TLSConfig is used for implicit TLS and STARTTLS. Nil means a config that

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"time"
 
 	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
@@ -62,6 +63,7 @@ func (c *Client) readLoop() {
 			c.closeWith(err)
 			return
 		}
+		c.lastResponse.Store(time.Now().UnixNano())
 		c.traceResponse(resp)
 		if _, err := c.dispatch(resp); err != nil {
 			c.closeWith(err)
