@@ -142,7 +142,7 @@ func txLiteralList(sep string) imaptest.HandlerFunc {
 }
 
 // txLiteralListScenario runs list() against txLiteralList(sep): every
-// mailbox name is a literal that ends its response, so each gets a b” trailer.
+// mailbox name is a literal that ends its response, so each gets an empty trailer.
 func txLiteralListScenario(t *testing.T, sep string) {
 	want := []string{
 		`(\HasNoChildren) "/" {9}|My (box)"`, "",
