@@ -50,7 +50,6 @@ type Client struct {
 	nuntagged int
 	contResp  []byte
 	contSet   bool
-	contWant  bool
 	contCh    chan struct{}
 	readOnly  bool
 	utf8      bool

@@ -158,6 +158,12 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 	c.tagNum++
 	p := &pending{tag: tag, name: k.name, done: make(chan struct{}), expectBye: k.expectBye, pauseAfter: k.pauseAfter}
 	c.pending[tag] = p
+	// This command owns the continuation requests from now on (the write
+	// lock is held): drop a stale "+" signal left by an earlier exchange.
+	select {
+	case <-c.contCh:
+	default:
+	}
 	if k.expectBye {
 		// A BYE already received completes LOGOUT at once.
 		if bye, ok := c.untagged["BYE"]; ok && len(bye) > 0 {
@@ -283,18 +289,6 @@ func (c *Client) byeErrLocked() error {
 
 // awaitContinuation waits for a "+" (true) or p's completion (false).
 func (c *Client) awaitContinuation(ctx context.Context, p *pending, timeout <-chan time.Time) (bool, error) {
-	c.mu.Lock()
-	select {
-	case <-c.contCh:
-	default:
-	}
-	c.contWant = true
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.contWant = false
-		c.mu.Unlock()
-	}()
 	select {
 	case <-c.contCh:
 		return true, nil

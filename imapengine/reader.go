@@ -162,12 +162,12 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 			} else {
 				c.contResp, c.contSet = nil, false
 			}
-			if c.contWant {
-				c.contWant = false
-				select {
-				case c.contCh <- struct{}{}:
-				default:
-				}
+			// Always signal, even before the command's writer waits: the
+			// "+" may arrive before awaitContinuation runs. send drains a
+			// stale signal when it registers the next command.
+			select {
+			case c.contCh <- struct{}{}:
+			default:
 			}
 			return respContinuation, nil
 		}
