@@ -2,6 +2,7 @@ package imapengine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -117,6 +118,9 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 	if err != nil {
 		if k.secret {
 			return nil, ErrBadArgument // never echo a secret argument
+		}
+		if errors.Is(err, imapwire.ErrBadArgument) {
+			return nil, fmt.Errorf("%w: %w", ErrBadArgument, err)
 		}
 		return nil, err
 	}

@@ -40,6 +40,12 @@ func DialStartTLS(ctx context.Context, addr string, opts *Options) (*Client, err
 	o.startTLS = true
 	c, err := dialTCP(ctx, addr, Port, false, &o)
 	if err != nil {
+		var se *StatusError
+		if errors.As(err, &se) {
+			// The server refused to tell its capabilities: STARTTLS cannot
+			// be confirmed, so the connection is not trusted.
+			return nil, fmt.Errorf("%w: %w", ErrTLSRequired, err)
+		}
 		return nil, err
 	}
 	if _, err := c.StartTLS(ctx, o.TLSConfig); err != nil {
@@ -200,8 +206,13 @@ func (c *Client) connect(ctx context.Context) error {
 	case kind == respUntagged && ok:
 		c.state = StateNonAuth
 	default:
+		_, bye := c.untagged["BYE"]
 		c.mu.Unlock()
-		return errorf("invalid greeting: %s", decodeReplace(line))
+		e := errorf("invalid greeting: %s", decodeReplace(line))
+		if bye {
+			e.Err = ErrServerBye
+		}
+		return e
 	}
 	if c.state == StateAuth && c.opts.startTLS && !c.tls {
 		c.mu.Unlock()

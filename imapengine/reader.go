@@ -197,6 +197,11 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		if hasCode {
 			c.idler.push(code, []Datum{Bytes(codeArg)})
 		}
+		if typ == "BYE" {
+			// Delivered to the Idler, and every pending command (IDLE
+			// included) fails at once instead of waiting for a deadline.
+			c.byeLocked(cur)
+		}
 		c.idler.wake()
 		return respUntagged, nil
 	}
