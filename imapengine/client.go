@@ -64,8 +64,14 @@ type Client struct {
 	pauseNext *pending
 
 	lastResponse atomic.Int64 // UnixNano of the last complete response read
-	readerDone   chan struct{}
-	readerStart  bool
+
+	sel         mailboxState // the selected mailbox's size and UIDs
+	evq         []Event      // events waiting for flushEvents
+	deliveries  []delivery   // responses waiting for their command's sink
+	events      chan Event   // to the dispatcher goroutine (nil without OnEvent)
+	eventsDone  chan struct{}
+	readerDone  chan struct{}
+	readerStart bool
 }
 
 type connKind int
@@ -87,6 +93,9 @@ type pending struct {
 	expectBye  bool
 	pauseAfter bool // STARTTLS: the reader stops after a tagged OK
 	buffered   int  // bytes buffered by the reader when it paused
+	seq        int  // issue order
+	sink       func(typ string, resp *imapwire.Response)
+	sinkTypes  []string
 }
 
 func newClient(opts *Options) *Client {

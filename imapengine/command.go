@@ -23,6 +23,11 @@ type cmd struct {
 	secret     bool // the arguments are secret: traces show only the name
 	holdWrite  bool // keep the write lock after sending (IDLE); the caller releases it
 	onSent     func(*pending)
+	// sink, when set, receives the untagged responses whose type is in
+	// sinkTypes while the command is pending, instead of the accumulated
+	// untagged responses; it runs in the reader goroutine without a lock.
+	sink      func(typ string, resp *imapwire.Response)
+	sinkTypes []string
 }
 
 // checkState returns imaplib's "illegal in state" error if name may not run now.
@@ -160,7 +165,8 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 	}
 	tag := c.tagPrefix + strconv.Itoa(c.tagNum)
 	c.tagNum++
-	p := &pending{tag: tag, name: k.name, done: make(chan struct{}), expectBye: k.expectBye, pauseAfter: k.pauseAfter}
+	p := &pending{tag: tag, name: k.name, done: make(chan struct{}), expectBye: k.expectBye, pauseAfter: k.pauseAfter,
+		seq: c.tagNum, sink: k.sink, sinkTypes: k.sinkTypes}
 	c.pending[tag] = p
 	// This command owns the continuation requests from now on (the write
 	// lock is held): drop a stale "+" signal left by an earlier exchange.

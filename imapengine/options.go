@@ -142,6 +142,15 @@ type Options struct {
 	// Stderr receives a stream (subprocess) connection's standard error; nil discards it.
 	Stderr io.Writer
 
+	// OnEvent receives unsolicited data (EXISTS, EXPUNGE with its UID, flag
+	// changes, VANISHED, RECENT, ALERT, BYE) in the order it arrived, from a
+	// goroutine the client owns, never under a lock. It must not call Shutdown
+	// or Logout synchronously, and should hand slow work elsewhere: while
+	// EventQueue events are waiting, the reader waits too.
+	OnEvent func(Event)
+	// EventQueue is the buffer between the reader and OnEvent (default DefaultEventQueue).
+	EventQueue int
+
 	startTLS bool // set by DialStartTLS: PREAUTH before TLS is refused
 }
 

@@ -37,14 +37,68 @@ func (c *Client) startReader() {
 		return
 	}
 	c.readerStart = true
+	if c.opts.OnEvent != nil {
+		n := c.opts.EventQueue
+		if n <= 0 {
+			n = DefaultEventQueue
+		}
+		c.events = make(chan Event, n)
+		c.eventsDone = make(chan struct{})
+		go c.dispatchEvents()
+	}
 	c.mu.Unlock()
 	go c.readLoop()
+}
+
+// stopEvents ends the dispatcher goroutine after it has delivered every
+// queued event.
+func (c *Client) stopEvents() {
+	if c.events != nil {
+		close(c.events)
+		<-c.eventsDone
+	}
+}
+
+// delivery is an untagged response routed to a pending command's sink.
+type delivery struct {
+	p    *pending
+	typ  string
+	resp *imapwire.Response
+}
+
+// sinkForLocked returns the oldest pending command whose sink takes typ.
+func (c *Client) sinkForLocked(typ string) *pending {
+	var best *pending
+	for _, p := range c.pending {
+		if p.sink == nil || (best != nil && p.seq > best.seq) {
+			continue
+		}
+		for _, t := range p.sinkTypes {
+			if t == typ {
+				best = p
+				break
+			}
+		}
+	}
+	return best
+}
+
+// flushDeliveries runs the sinks of routed responses, outside the lock.
+func (c *Client) flushDeliveries() {
+	c.mu.Lock()
+	ds := c.deliveries
+	c.deliveries = nil
+	c.mu.Unlock()
+	for _, d := range ds {
+		d.p.sink(d.typ, d.resp)
+	}
 }
 
 // readLoop is the one goroutine that reads from the connection. It exits when
 // the connection ends, after failing every pending command.
 func (c *Client) readLoop() {
 	defer close(c.readerDone)
+	defer c.stopEvents()
 	defer func() {
 		if v := recover(); v != nil {
 			c.closeWith(fmt.Errorf("%w: internal error: %v\n%s", ErrProtocol, v, debug.Stack()))
@@ -69,6 +123,8 @@ func (c *Client) readLoop() {
 			c.closeWith(err)
 			return
 		}
+		c.flushDeliveries()
+		c.flushEvents()
 		if p := c.takePause(); p != nil {
 			// STARTTLS: stop reading plaintext. Report what is buffered and wait
 			// for the upgraded transport (or the end).
@@ -192,6 +248,13 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		c.trace.log1(1, "untagged "+typ, "text", string(cur))
 	}
 
+	c.observeLocked(typ, resp, time.Now())
+	if typ != "BYE" {
+		if p := c.sinkForLocked(typ); p != nil {
+			c.deliveries = append(c.deliveries, delivery{p: p, typ: typ, resp: resp})
+			return respUntagged, nil
+		}
+	}
 	if c.idler != nil && c.idler.capturing {
 		c.idler.push(typ, items)
 		if hasCode {
