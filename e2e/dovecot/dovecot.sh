@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# dovecot.sh start|stop|status|env — a private Dovecot for the live test suite.
+#
+# It never touches /etc/dovecot or the system instance: everything (config,
+# certificates, users, mail, sockets, log) lives in one state directory,
+# ${IMAPBRIDGE_DOVECOT_DIR:-/tmp/imapbridge-dovecot}, and Dovecot runs with
+# "dovecot -c $DIR/dovecot.conf". Runs as root (as CI does); on a fresh Debian
+# machine it installs dovecot-imapd and openssl with apt-get when missing.
+#
+#   start   install if needed, write config, start, wait for the greeting (idempotent)
+#   stop    stop this instance only and wait for its processes to exit (idempotent)
+#   status  exit 0 when this instance answers, 1 otherwise
+#   env     print shell-sourceable "export IMAPBRIDGE_DOVECOT_*=..." lines
+set -euo pipefail
+
+DIR="${IMAPBRIDGE_DOVECOT_DIR:-/tmp/imapbridge-dovecot}"
+CONF="$DIR/dovecot.conf"
+RUN="$DIR/run"
+LOG="$DIR/dovecot.log"
+ENVFILE="$DIR/env"
+IMAP_BIN=/usr/lib/dovecot/imap
+MAIL_USER=imapbridge-mail
+START_TIMEOUT=20 # seconds to wait for the greeting
+STOP_TIMEOUT=10  # seconds to wait for processes to exit
+USERS="alice:alice-pw-1 bob:bob-pw-2 carol:carol-pw-3"
+MASTER="master:master-pw-0"
+QUOTA_STORAGE=100M
+
+log() { echo "dovecot.sh: $*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+install_dovecot() {
+	if command -v dovecot >/dev/null 2>&1 && [[ -x $IMAP_BIN ]] && command -v openssl >/dev/null 2>&1; then
+		return
+	fi
+	[[ $(id -u) -eq 0 ]] || die "dovecot is missing and installing it needs root"
+	log "installing dovecot-imapd and openssl"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq dovecot-imapd openssl >&2
+}
+
+# mail_user creates the unprivileged owner of the test mail if needed.
+mail_user() {
+	if ! id -u "$MAIL_USER" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$MAIL_USER" ||
+			die "cannot create user $MAIL_USER"
+	fi
+}
+
+master_pid() {
+	local pid
+	[[ -r $RUN/master.pid ]] || return 1
+	pid=$(<"$RUN/master.pid")
+	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+	echo "$pid"
+}
+
+# greets PORT: succeeds when 127.0.0.1:PORT sends an IMAP "* OK" greeting
+# (not the interim "Waiting for authentication process" one).
+greets() {
+	local line=""
+	{
+		exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+			IFS= read -r -t 2 line <&3
+		exec 3<&- 3>&-
+	} 2>/dev/null || true
+	[[ $line == "* OK"* && $line != *"Waiting for"* ]]
+}
+
+# port_free PORT: nothing accepts connections on 127.0.0.1:PORT.
+port_free() {
+	! { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || {
+		exec 3<&- 3>&-
+		return 1
+	}
+}
+
+pick_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if port_free "$p" && [[ $p != "${1:-}" ]]; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port found"
+}
+
+make_certs() {
+	[[ -s $DIR/ca.pem && -s $DIR/server.pem && -s $DIR/server.key ]] && return
+	log "generating a test CA and a server certificate for localhost/127.0.0.1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+		-subj "/CN=imapbridge test CA" -keyout "$DIR/ca.key" -out "$DIR/ca.pem" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=localhost" -keyout "$DIR/server.key" -out "$DIR/server.csr" 2>/dev/null
+	printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1" >"$DIR/server.ext"
+	openssl x509 -req -in "$DIR/server.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" -CAcreateserial \
+		-days 825 -extfile "$DIR/server.ext" -out "$DIR/server.pem" 2>/dev/null
+	chmod 600 "$DIR/ca.key" "$DIR/server.key"
+}
+
+write_users() {
+	local u
+	: >"$DIR/users"
+	for u in $USERS; do
+		echo "$u" >>"$DIR/users"
+	done
+	echo "$MASTER" >"$DIR/master-users"
+	chmod 644 "$DIR/users" "$DIR/master-users"
+}
+
+write_conf() {
+	local plain=$1 tls=$2 uid gid dh=""
+	uid=$(id -u "$MAIL_USER")
+	gid=$(id -g "$MAIL_USER")
+	[[ -s /usr/share/dovecot/dh.pem ]] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
+	cat >"$CONF" <<EOF
+# Private test instance written by e2e/dovecot/dovecot.sh; not the system config.
+instance_name = imapbridge-dovecot
+base_dir = $RUN
+state_dir = $DIR/state
+log_path = $LOG
+protocols = imap
+listen = 127.0.0.1
+shutdown_clients = yes
+
+ssl = yes
+ssl_cert = <$DIR/server.pem
+ssl_key = <$DIR/server.key
+ssl_ca = <$DIR/ca.pem
+ssl_min_protocol = TLSv1.2
+$dh
+
+disable_plaintext_auth = no
+auth_mechanisms = plain login cram-md5
+auth_master_user_separator = *
+auth_cache_size = 0
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $DIR/master-users
+  master = yes
+  pass = yes
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $DIR/users
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$DIR/mail/%n
+}
+first_valid_uid = $uid
+first_valid_gid = $gid
+mail_location = maildir:~/Maildir
+mail_attribute_dict = file:%h/dovecot-attributes
+mail_plugins = acl quota
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+}
+
+protocol imap {
+  mail_plugins = \$mail_plugins imap_acl imap_quota
+  imap_metadata = yes
+}
+
+plugin {
+  acl = vfile
+  acl_user = %u
+  quota = maildir:User quota
+  quota_rule = *:storage=$QUOTA_STORAGE
+}
+
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $plain
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $tls
+    ssl = yes
+  }
+}
+service imap {
+  process_limit = 256
+}
+EOF
+	chmod 644 "$CONF"
+}
+
+write_env() {
+	local plain=$1 tls=$2
+	cat >"$ENVFILE" <<EOF
+export IMAPBRIDGE_DOVECOT_DIR=$DIR
+export IMAPBRIDGE_DOVECOT_PLAIN=127.0.0.1:$plain
+export IMAPBRIDGE_DOVECOT_TLS=127.0.0.1:$tls
+export IMAPBRIDGE_DOVECOT_CA=$DIR/ca.pem
+export IMAPBRIDGE_DOVECOT_CONF=$CONF
+export IMAPBRIDGE_DOVECOT_USERS="$USERS"
+export IMAPBRIDGE_DOVECOT_MASTER=$MASTER
+export IMAPBRIDGE_DOVECOT_IMAP_BIN=$IMAP_BIN
+EOF
+}
+
+env_port() { # env_port NAME: the port of IMAPBRIDGE_DOVECOT_NAME in the env file
+	sed -n "s/^export IMAPBRIDGE_DOVECOT_$1=127\.0\.0\.1:\([0-9]*\)$/\1/p" "$ENVFILE" 2>/dev/null
+}
+
+running() {
+	local port
+	master_pid >/dev/null || return 1
+	port=$(env_port PLAIN)
+	[[ -n $port ]] && greets "$port"
+}
+
+do_start() {
+	local plain tls attempt i
+	if running; then
+		return
+	fi
+	do_stop
+	install_dovecot
+	[[ $(id -u) -eq 0 ]] || die "starting Dovecot needs root (it switches to the mail user)"
+	mail_user
+	mkdir -p "$DIR" "$RUN" "$DIR/state"
+	chmod 755 "$DIR"
+	rm -rf "$DIR/mail"
+	mkdir -p "$DIR/mail"
+	chown "$MAIL_USER:" "$DIR/mail"
+	make_certs
+	write_users
+	for attempt in 1 2 3; do
+		plain=$(pick_port)
+		tls=$(pick_port "$plain")
+		write_conf "$plain" "$tls"
+		: >"$LOG"
+		chmod 666 "$LOG"
+		if dovecot -c "$CONF" >>"$LOG" 2>&1; then
+			for ((i = 0; i < START_TIMEOUT * 5; i++)); do
+				if greets "$plain"; then
+					write_env "$plain" "$tls"
+					log "running: plain 127.0.0.1:$plain, TLS 127.0.0.1:$tls, dir $DIR"
+					return
+				fi
+				master_pid >/dev/null || break
+				sleep 0.2
+			done
+		fi
+		log "start attempt $attempt failed; log:"
+		cat "$LOG" >&2 || true
+		do_stop
+	done
+	die "Dovecot did not answer on the plain port"
+}
+
+do_stop() {
+	local pid children i p alive
+	pid=$(master_pid) || {
+		rm -f "$ENVFILE"
+		return 0
+	}
+	children=$(pgrep -P "$pid" || true)
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+		alive=""
+		for p in $pid $children; do
+			kill -0 "$p" 2>/dev/null && alive+=" $p"
+		done
+		[[ -z $alive ]] && break
+		sleep 0.1
+	done
+	for p in $pid $children; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -f "$ENVFILE" "$RUN/master.pid"
+}
+
+# Serialise start and stop across concurrent callers (parallel test binaries).
+lock() {
+	mkdir -p "$(dirname "$DIR")"
+	exec 9>"$DIR.lock"
+	flock -w $((START_TIMEOUT * 3)) 9 || die "timed out waiting for $DIR.lock"
+}
+
+case "${1:-}" in
+start)
+	lock
+	do_start
+	;;
+stop)
+	lock
+	do_stop
+	;;
+status)
+	if running; then
+		echo "running ($(cat "$ENVFILE" | tr '\n' ' '))"
+	else
+		echo "stopped"
+		exit 1
+	fi
+	;;
+env)
+	running || die "not running (run: $0 start)"
+	cat "$ENVFILE"
+	;;
+*)
+	echo "usage: $0 start|stop|status|env" >&2
+	exit 2
+	;;
+esac
