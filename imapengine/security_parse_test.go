@@ -378,3 +378,199 @@ func TestSecurity_B10_UnexpectedUntagged(t *testing.T) {
 		t.Fatalf("ID = %q", got)
 	}
 }
+
+// TestSecurity_B13_ByeAnyTime: a BYE as greeting, after a literal mid-FETCH,
+// during IDLE or during an AUTHENTICATE exchange fails the pending command
+// with ErrServerBye within a second; after LOGOUT it is success.
+func TestSecurity_B13_ByeAnyTime(t *testing.T) {
+	t.Run("greeting", func(t *testing.T) {
+		srv := secRawServer(t, "* BYE go away\r\n")
+		c, err := Dial(context.Background(), srv.Addr(), secOpts())
+		if err == nil {
+			c.Shutdown()
+			t.Fatal("BYE greeting accepted")
+		}
+		if !errors.Is(err, ErrServerBye) {
+			t.Fatalf("err = %v, want ErrServerBye", err)
+		}
+	})
+	steps := []struct {
+		name    string
+		handler string
+		raw     string
+		call    func(c *Client) error
+	}{
+		{"mid-FETCH", "FETCH", "* 1 FETCH (BODY[] {5}\r\nhello)\r\n* BYE shutting down\r\n", func(c *Client) error {
+			_, err := c.Fetch(context.Background(), "1", "(BODY[])")
+			return err
+		}},
+		{"during IDLE", "IDLE", "+ idling\r\n* BYE idle over\r\n", func(c *Client) error {
+			return c.IdleFunc(context.Background(), 0, func(i *Idler) error {
+				u, ok, err := i.Next(context.Background())
+				if err != nil || !ok || u.Typ != "BYE" {
+					return errors.New("BYE not delivered to the Idler")
+				}
+				if _, ok, _ := i.Next(context.Background()); ok {
+					return errors.New("iteration continued after BYE")
+				}
+				return nil
+			})
+		}},
+		{"during AUTHENTICATE", "AUTHENTICATE", "+ \r\n* BYE auth server gone\r\n", func(c *Client) error {
+			_, err := c.Authenticate(context.Background(), "XFAKE", func([]byte) ([]byte, error) { return []byte("x"), nil })
+			return err
+		}},
+	}
+	for _, tt := range steps {
+		t.Run(tt.name, func(t *testing.T) {
+			var c *Client
+			if tt.handler == "AUTHENTICATE" {
+				srv := imaptest.NewServer(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+					"AUTHENTICATE": func(sc *imaptest.Conn, cmd *imaptest.Command) {
+						sc.Send("+ ")
+						if _, err := sc.ReadLine(); err == nil {
+							sc.Send("* BYE auth server gone")
+						}
+					},
+				}})
+				var err error
+				if c, err = Dial(context.Background(), srv.Addr(), secOpts()); err != nil {
+					t.Fatal(err)
+				}
+				defer c.Shutdown()
+			} else {
+				_, c = secAfterLogin(t, tt.handler, tt.raw, nil)
+			}
+			start := time.Now()
+			err := tt.call(c)
+			if !errors.Is(err, ErrServerBye) || !errors.Is(err, ErrAbort) {
+				t.Fatalf("err = %v, want ErrServerBye (abort)", err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("took %v, want < 1s", d)
+			}
+			// A BYE consumed through the Idler is gone, as in imaplib; the
+			// others stay and fail every later command (imaplib's _check_bye).
+			if tt.handler == "IDLE" {
+				return
+			}
+			if _, err := c.Noop(context.Background()); !errors.Is(err, ErrAbort) {
+				t.Fatalf("later command: %v, want abort", err)
+			}
+		})
+	}
+	t.Run("after LOGOUT", func(t *testing.T) {
+		srv := imaptest.NewServer(t, imaptest.Config{})
+		c, err := Dial(context.Background(), srv.Addr(), secOpts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Shutdown()
+		res, err := c.Logout(context.Background())
+		if err != nil || res.Typ != "BYE" {
+			t.Fatalf("Logout = %v, %v; want BYE, nil", res, err)
+		}
+	})
+}
+
+// secAppendHandler answers APPEND like a careful server: it reads the
+// literal with imaptest's early-data check and records any violation.
+func secAppendHandler(c *imaptest.Conn, cmd *imaptest.Command) {
+	data, _, err := c.ReadLiteral(cmd)
+	if err != nil {
+		c.Server().SetValue("append_err", err)
+		c.Tagged(cmd, "NO "+err.Error())
+		return
+	}
+	c.Server().SetValue("append_data", data)
+	c.Tagged(cmd, "OK APPEND completed")
+}
+
+// TestSecurity_B14_ContinuationSurprises: a stray "+" is never taken as
+// permission to send a literal; a server silent after a synchronizing
+// literal gets no literal bytes and the command fails by CommandTimeout; a
+// "+" answering a non-synchronizing literal is harmless.
+//
+// Differs from security.md B14, which asks for a protocol error on a stray
+// "+": the engine, like imaplib, records it (ContinuationResponse) and
+// ignores it. The security property — no literal byte before the server's
+// own "+" — is what is checked here.
+func TestSecurity_B14_ContinuationSurprises(t *testing.T) {
+	t.Run("stray plus", func(t *testing.T) {
+		srv := imaptest.NewServer(t, imaptest.Config{
+			Greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n+ stray before anything",
+			Handlers: map[string]imaptest.HandlerFunc{
+				"NOOP":   imaptest.SimpleHandler([]string{"+ stray during NOOP"}, ""),
+				"APPEND": secAppendHandler,
+			},
+		})
+		c, err := Dial(context.Background(), srv.Addr(), secOpts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Shutdown()
+		mustLogin(t, c)
+		if _, err := c.Noop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if text, ok := c.ContinuationResponse(); !ok || string(text) != "stray during NOOP" {
+			t.Fatalf("ContinuationResponse = %q, %v", text, ok)
+		}
+		if _, err := c.Append(context.Background(), "INBOX", "", time.Time{}, []byte("hello\r\n")); err != nil {
+			t.Fatalf("Append: %v (server: %v)", err, srv.Value("append_err"))
+		}
+	})
+	t.Run("silent after sync literal", func(t *testing.T) {
+		srv := imaptest.NewServer(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+			"APPEND": func(c *imaptest.Conn, cmd *imaptest.Command) {
+				c.Server().SetValue("early", !c.ClientSentNothing(1500*time.Millisecond))
+				secDrain(c)
+			},
+		}})
+		o := secOpts()
+		o.CommandTimeout = time.Second
+		c, err := Dial(context.Background(), srv.Addr(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Shutdown()
+		mustLogin(t, c)
+		start := time.Now()
+		_, err = c.Append(context.Background(), "INBOX", "", time.Time{}, []byte("hello"))
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("Append err = %v, want ErrTimeout", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("took %v", d)
+		}
+		c.Shutdown()
+		srv.Close()
+		if early, _ := srv.Value("early").(bool); early {
+			t.Fatal("client wrote literal bytes before the continuation request")
+		}
+	})
+	t.Run("plus after non-sync literal", func(t *testing.T) {
+		srv := imaptest.NewServer(t, imaptest.Config{Capabilities: "LITERAL+", Handlers: map[string]imaptest.HandlerFunc{
+			"APPEND": func(c *imaptest.Conn, cmd *imaptest.Command) {
+				c.Send("+ unexpected")
+				secAppendHandler(c, cmd)
+			},
+		}})
+		c, err := Dial(context.Background(), srv.Addr(), secOpts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Shutdown()
+		mustLogin(t, c)
+		if _, err := c.Append(context.Background(), "INBOX", "", time.Time{}, []byte("hello")); err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+		cmd, _ := srv.LastCommand("APPEND")
+		if !strings.HasSuffix(string(cmd.Line), "{5+}") {
+			t.Fatalf("APPEND line %q, want a non-synchronizing literal", cmd.Line)
+		}
+		if _, err := c.Noop(context.Background()); err != nil && !errors.Is(err, ErrIMAP) {
+			t.Fatal(err)
+		}
+	})
+}
