@@ -66,13 +66,17 @@ var secSelectedCalls = []secCall{
 	{"UIDFetch", func(ctx context.Context, c *Client, v string) error { return secErr(c.UIDFetch(ctx, "1", v)) }},
 	{"Store flags", func(ctx context.Context, c *Client, v string) error { return secErr(c.Store(ctx, "1", "+FLAGS", v)) }},
 	{"Store command", func(ctx context.Context, c *Client, v string) error { return secErr(c.Store(ctx, "1", v, `\Seen`)) }},
-	{"UIDStore", func(ctx context.Context, c *Client, v string) error { return secErr(c.UIDStore(ctx, v, "+FLAGS", `\Seen`)) }},
+	{"UIDStore", func(ctx context.Context, c *Client, v string) error {
+		return secErr(c.UIDStore(ctx, v, "+FLAGS", `\Seen`))
+	}},
 	{"Search criteria", func(ctx context.Context, c *Client, v string) error { return secErr(c.Search(ctx, "", v)) }},
 	{"Search charset", func(ctx context.Context, c *Client, v string) error { return secErr(c.Search(ctx, v, "ALL")) }},
 	{"UIDSearch", func(ctx context.Context, c *Client, v string) error { return secErr(c.UIDSearch(ctx, "", "TEXT", v)) }},
 	{"Sort criteria", func(ctx context.Context, c *Client, v string) error { return secErr(c.Sort(ctx, v, "UTF-8", "ALL")) }},
 	{"Sort search", func(ctx context.Context, c *Client, v string) error { return secErr(c.Sort(ctx, "(DATE)", "UTF-8", v)) }},
-	{"UIDSort", func(ctx context.Context, c *Client, v string) error { return secErr(c.UIDSort(ctx, "(DATE)", v, "ALL")) }},
+	{"UIDSort", func(ctx context.Context, c *Client, v string) error {
+		return secErr(c.UIDSort(ctx, "(DATE)", v, "ALL"))
+	}},
 	{"Thread", func(ctx context.Context, c *Client, v string) error { return secErr(c.Thread(ctx, v, "UTF-8", "ALL")) }},
 	{"UIDThread", func(ctx context.Context, c *Client, v string) error {
 		return secErr(c.UIDThread(ctx, "REFERENCES", "UTF-8", v))
@@ -97,8 +101,12 @@ var secSelectedCalls = []secCall{
 	}},
 	{"SetAnnotation", func(ctx context.Context, c *Client, v string) error { return secErr(c.SetAnnotation(ctx, "INBOX", v)) }},
 	{"Xatom", func(ctx context.Context, c *Client, v string) error { return secErr(c.Xatom(ctx, "XFOO", v)) }},
-	{"ID name", func(ctx context.Context, c *Client, v string) error { return secErr(c.ID(ctx, IDField{Name: v, Value: "x"})) }},
-	{"ID value", func(ctx context.Context, c *Client, v string) error { return secErr(c.ID(ctx, IDField{Name: "n", Value: v})) }},
+	{"ID name", func(ctx context.Context, c *Client, v string) error {
+		return secErr(c.ID(ctx, IDField{Name: v, Value: "x"}))
+	}},
+	{"ID value", func(ctx context.Context, c *Client, v string) error {
+		return secErr(c.ID(ctx, IDField{Name: "n", Value: v}))
+	}},
 }
 
 // secMailboxArg names the calls whose injected value is a mailbox name.
