@@ -116,7 +116,7 @@ func dialTCP(ctx context.Context, addr string, defPort int, implicitTLS bool, op
 	}
 	conn, err := d.DialContext(dctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
-		return nil, err
+		return nil, connectErr(ctx, dctx, err)
 	}
 	c.kind = kindTCP
 	if implicitTLS {
@@ -124,7 +124,7 @@ func dialTCP(ctx context.Context, addr string, defPort int, implicitTLS bool, op
 		tc := tls.Client(conn, c.tlsConfig())
 		if err := tc.HandshakeContext(dctx); err != nil {
 			conn.Close()
-			return nil, err
+			return nil, connectErr(ctx, dctx, err)
 		}
 		conn = tc
 		c.tls = true
@@ -279,3 +279,12 @@ func decodeReplace(b []byte) string { return strings.ToValidUTF8(string(b), "\uF
 
 var _ = time.Second
 var _ = errors.New
+
+// connectErr marks a connect or handshake that ran out of the connect
+// timeout (not the caller's context) as ErrTimeout.
+func connectErr(ctx, dctx context.Context, err error) error {
+	if dctx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("%w: connect: %w", ErrTimeout, err)
+	}
+	return err
+}
