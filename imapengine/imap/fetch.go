@@ -1,0 +1,271 @@
+package imap
+
+import (
+	"strings"
+	"time"
+
+	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
+)
+
+// BodySection is one BODY[section]<origin>, BINARY[section]<origin> or
+// RFC822* item of a FETCH response.
+type BodySection struct {
+	// Item is the item name as sent, e.g. "BODY[1.2]<0>" or "RFC822".
+	Item string
+	// Spec is the section specification between the brackets, e.g.
+	// "HEADER.FIELDS (DATE FROM)" or "1.2"; "" for BODY[] and RFC822.
+	// RFC822.HEADER is reported as "HEADER" and RFC822.TEXT as "TEXT".
+	Spec string
+	// Partial is set when the server sent an origin "<n>".
+	Partial bool
+	// Origin is the offset of Data in the section when Partial is set.
+	Origin uint32
+	// Data is the section's content. It aliases the parsed Response
+	// (no copy is made), so it stays valid as long as the Response's
+	// buffers are not reused.
+	Data []byte
+	// NIL is set when the server sent NIL instead of data.
+	NIL bool
+	// Binary is set for BINARY[...] items (RFC 3516): Data is decoded
+	// from its content-transfer-encoding and may contain NUL.
+	Binary bool
+}
+
+// Message is the data of one FETCH response.
+type Message struct {
+	// Seq is the message sequence number.
+	Seq SeqNum
+	// UID is the UID, 0 if not sent.
+	UID UID
+	// Flags are the flags; HasFlags says whether FLAGS was sent (an
+	// empty list is a valid answer).
+	Flags    []Flag
+	HasFlags bool
+	// InternalDate is INTERNALDATE, zero if not sent.
+	InternalDate time.Time
+	// Size is RFC822.SIZE; HasSize says whether it was sent.
+	Size    uint32
+	HasSize bool
+	// Envelope is ENVELOPE, nil if not sent or NIL.
+	Envelope *Envelope
+	// BodyStructure is BODYSTRUCTURE (or the non-extensible BODY).
+	BodyStructure *BodyStructure
+	// Sections are the body sections, in the order sent.
+	Sections []BodySection
+	// BinarySize maps a section spec to its BINARY.SIZE (RFC 3516).
+	BinarySize map[string]uint32
+	// ModSeq is MODSEQ (RFC 7162), 0 if not sent.
+	ModSeq uint64
+	// EmailID and ThreadID are EMAILID and THREADID (RFC 8474).
+	EmailID, ThreadID string
+	// Err is the first malformed item. Items before it are kept; the
+	// rest of this message may be missing.
+	Err error
+}
+
+// Section returns the first section whose Spec equals spec (compared
+// case-insensitively), or nil.
+func (m *Message) Section(spec string) *BodySection {
+	for i := range m.Sections {
+		if strings.EqualFold(m.Sections[i].Spec, spec) {
+			return &m.Sections[i]
+		}
+	}
+	return nil
+}
+
+// internalDateLayout is the date-time of RFC 3501 (day may be
+// space-padded).
+const internalDateLayout = "_2-Jan-2006 15:04:05 -0700"
+
+// ParseFetch parses "* n FETCH (...)". It returns an error wrapping
+// ErrUnexpectedResponse if resp is not a FETCH response, and one wrapping
+// ErrMalformed if the sequence number is missing, zero or out of range.
+// A malformed item does not fail the call: it is reported in Message.Err,
+// and the items before it are kept.
+func ParseFetch(resp *imapwire.Response, l imapwire.Limits) (*Message, error) {
+	if kind := rawName(resp); kind != "FETCH" {
+		return nil, unexpected("FETCH", kind)
+	}
+	p := newParser(resp, l, "FETCH")
+	num, _, _ := p.untagged()
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if num <= 0 {
+		return nil, &ParseError{Response: "FETCH", Msg: "no sequence number"}
+	}
+	m := &Message{Seq: SeqNum(num)}
+	p.s.SP()
+	aborted := false
+	p.s.List(func() {
+		if aborted {
+			p.value()
+			return
+		}
+		v := p.value()
+		if v.Kind != imapwire.ValueAtom {
+			if p.s.Err() == nil {
+				p.failf("item name is a %s", v.Kind)
+			}
+			aborted = true
+			return
+		}
+		p.item = v.Atom
+		p.s.SP()
+		p.fetchItem(m, v.Atom)
+	})
+	if err := p.finish(); err != nil {
+		m.Err = err
+	}
+	return m, nil
+}
+
+// fetchItem reads the value of one FETCH item.
+func (p *parser) fetchItem(m *Message, key string) {
+	s := p.s
+	switch upper(key) {
+	case "UID":
+		m.UID = UID(p.number32("UID"))
+	case "FLAGS":
+		m.HasFlags = true
+		m.Flags = p.flagList()
+	case "RFC822.SIZE":
+		m.Size, m.HasSize = p.number32("RFC822.SIZE"), true
+	case "INTERNALDATE":
+		b, _ := s.NString()
+		if s.Err() != nil {
+			return
+		}
+		t, err := time.Parse(internalDateLayout, strings.TrimSpace(string(b)))
+		if err != nil {
+			p.failf("bad date-time %.40q", b)
+			return
+		}
+		m.InternalDate = t
+	case "ENVELOPE":
+		m.Envelope = p.envelope()
+	case "BODYSTRUCTURE", "BODY":
+		m.BodyStructure = p.bodyStructure()
+	case "MODSEQ":
+		s.List(func() { m.ModSeq = p.number64("MODSEQ") })
+	case "EMAILID", "THREADID":
+		var id string
+		if c, _ := s.Peek(); c == '(' {
+			s.List(func() { id = p.astring() })
+		} else {
+			b, _ := s.NString()
+			id = string(b)
+		}
+		if upper(key) == "EMAILID" {
+			m.EmailID = id
+		} else {
+			m.ThreadID = id
+		}
+	case "RFC822":
+		p.section(m, key, "", false)
+	case "RFC822.HEADER":
+		p.section(m, key, "HEADER", false)
+	case "RFC822.TEXT":
+		p.section(m, key, "TEXT", false)
+	default:
+		p.otherItem(m, key)
+	}
+}
+
+// otherItem handles items whose name carries a section: BODY[...],
+// BINARY[...], BINARY.SIZE[...]; anything else is skipped.
+func (p *parser) otherItem(m *Message, key string) {
+	open := strings.IndexByte(key, '[')
+	if open < 0 {
+		p.value() // unknown item (X-GM-MSGID, PREVIEW, ...): skipped
+		return
+	}
+	name := upper(key[:open])
+	rest := key[open+1:]
+	closeAt := strings.LastIndexByte(rest, ']')
+	if closeAt < 0 {
+		p.value()
+		p.failf("no ] in item name")
+		return
+	}
+	spec, tail := rest[:closeAt], rest[closeAt+1:]
+	switch name {
+	case "BODY", "BINARY":
+		bs := p.section(m, key, spec, name == "BINARY")
+		if tail == "" || bs == nil {
+			return
+		}
+		origin, ok := parseOrigin(tail)
+		if !ok {
+			p.failf("bad origin %.40q", tail)
+			return
+		}
+		bs.Partial, bs.Origin = true, origin
+	case "BINARY.SIZE":
+		n := p.number32("BINARY.SIZE")
+		if m.BinarySize == nil {
+			m.BinarySize = map[string]uint32{}
+		}
+		m.BinarySize[spec] = n
+	default:
+		p.value()
+	}
+}
+
+// section reads an nstring into a new BodySection of m and returns it.
+func (p *parser) section(m *Message, key, spec string, binary bool) *BodySection {
+	b, isStr := p.s.NString()
+	if p.s.Err() != nil {
+		return nil
+	}
+	m.Sections = append(m.Sections, BodySection{Item: key, Spec: spec, Data: b, NIL: !isStr, Binary: binary})
+	return &m.Sections[len(m.Sections)-1]
+}
+
+// parseOrigin parses "<digits>" after a section.
+func parseOrigin(t string) (uint32, bool) {
+	if len(t) < 3 || t[0] != '<' || t[len(t)-1] != '>' {
+		return 0, false
+	}
+	d := t[1 : len(t)-1]
+	if len(d) > imapwire.MaxNumberDigits {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(d[i]-'0')
+	}
+	if v > 1<<32-1 {
+		return 0, false
+	}
+	return uint32(v), true
+}
+
+// flagList reads a parenthesised list of flags (NIL tolerated as empty).
+func (p *parser) flagList() []Flag {
+	flags := []Flag{}
+	p.s.List(func() {
+		v := p.value()
+		switch v.Kind {
+		case imapwire.ValueAtom:
+			flags = append(flags, Flag(v.Atom))
+		case imapwire.ValueNIL, imapwire.ValueList:
+			if p.s.Err() == nil {
+				p.failf("flag is a %s", v.Kind)
+			}
+		default:
+			// A number or a string: keep its text, as some servers send
+			// keywords that way.
+			if v.Kind == imapwire.ValueNumber {
+				flags = append(flags, Flag(formatUint(v.Num)))
+			} else {
+				flags = append(flags, Flag(v.Bytes))
+			}
+		}
+	})
+	return flags
+}
