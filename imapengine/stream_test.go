@@ -214,4 +214,3 @@ func TestSecurity_C5_StreamHardening(t *testing.T) {
 		secNoChildren(t)
 	})
 }
-
