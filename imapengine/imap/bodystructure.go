@@ -3,6 +3,8 @@ package imap
 import (
 	"strconv"
 	"strings"
+
+	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
 
 // BodyStructure is one part of a message's MIME structure (RFC 3501
@@ -136,8 +138,10 @@ type partState struct {
 	ext int
 }
 
-// body reads one "(" body ")": a multipart (children first) or a single
-// part. Nesting is bounded by the Scanner's depth limit.
+// body reads one "(" body ")": a multipart (children first, with or
+// without spaces between them) or a single part. Nesting is bounded by
+// Limits.MaxDepth: a deeper body is skipped and recorded as an error
+// wrapping imapwire.ErrTooDeep.
 func (p *parser) body() *BodyStructure {
 	s := p.s
 	if c, ok := s.Peek(); !ok || c != '(' {
@@ -147,10 +151,28 @@ func (p *parser) body() *BodyStructure {
 		}
 		return nil
 	}
+	if p.depth >= p.maxDepth {
+		p.value()
+		if p.bad == nil {
+			p.bad = &ParseError{Response: p.kind, Item: p.item, Msg: "body structure", Err: imapwire.ErrTooDeep}
+		}
+		return nil
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	s.Byte('(')
 	st := &partState{b: &BodyStructure{}}
-	i := 0
 	multi := false
-	s.List(func() {
+	i := 0
+	for s.Err() == nil {
+		s.Byte(' ')
+		if s.Byte(')') {
+			break
+		}
+		if s.AtEnd() {
+			s.Expect(')')
+			break
+		}
 		if i == 0 {
 			if c, _ := s.Peek(); c == '(' {
 				multi = true
@@ -163,7 +185,7 @@ func (p *parser) body() *BodyStructure {
 			p.singleField(st, i)
 		}
 		i++
-	})
+	}
 	if s.Err() != nil {
 		return st.b
 	}

@@ -17,11 +17,14 @@ type parser struct {
 	kind string // response kind for errors, e.g. "FETCH"
 	item string // current item for errors
 	bad  error  // first semantic error
+	// depth and maxDepth bound the nesting of body structures, whose
+	// lists are read without the Scanner's List.
+	depth, maxDepth int
 }
 
 // newParser returns a parser over resp.
 func newParser(resp *imapwire.Response, l imapwire.Limits, kind string) *parser {
-	return &parser{s: imapwire.NewScanner(resp, l), kind: kind}
+	return &parser{s: imapwire.NewScanner(resp, l), kind: kind, maxDepth: l.WithDefaults().MaxDepth}
 }
 
 // failf records a semantic error unless one is recorded already.

@@ -104,21 +104,30 @@ func (s *SelectData) applyCode(st StatusResponse) bool {
 	}
 	arg := strings.TrimSpace(st.CodeArg)
 	var err error
+	var n uint32
 	switch st.Code {
 	case "PERMANENTFLAGS":
-		s.PermanentFlags, err = parseFlagArg(arg)
+		var flags []Flag
+		if flags, err = parseFlagArg(arg); err == nil {
+			s.PermanentFlags = flags
+		}
 	case "UIDVALIDITY":
-		s.UIDValidity, err = parseUint32Arg(st.Code, arg)
+		if n, err = parseUint32Arg(st.Code, arg); err == nil {
+			s.UIDValidity = n
+		}
 	case "UIDNEXT":
-		var n uint32
-		n, err = parseUint32Arg(st.Code, arg)
-		s.UIDNext = UID(n)
+		if n, err = parseUint32Arg(st.Code, arg); err == nil {
+			s.UIDNext = UID(n)
+		}
 	case "UNSEEN":
-		var n uint32
-		n, err = parseUint32Arg(st.Code, arg)
-		s.Unseen = SeqNum(n)
+		if n, err = parseUint32Arg(st.Code, arg); err == nil {
+			s.Unseen = SeqNum(n)
+		}
 	case "HIGHESTMODSEQ":
-		s.HighestModSeq, err = parseUint64Arg(st.Code, arg)
+		var m uint64
+		if m, err = parseUint64Arg(st.Code, arg); err == nil {
+			s.HighestModSeq = m
+		}
 	case "NOMODSEQ":
 		s.NoModSeq = true
 	case "READ-ONLY":
