@@ -9,10 +9,11 @@ import (
 	"testing"
 )
 
-// UsersFile is the passwd-file of ordinary users inside the state directory.
-// Dovecot rereads it when it changes, so lines appended by NewUser take
-// effect at the next login.
-const UsersFile = "users"
+// UsersDir is the directory of per-user passwd-files inside the state
+// directory (one file per user, named after it): Dovecot stats a shared
+// passwd-file at most once a second and would miss a user added just after a
+// lookup, whereas a new file is read at its first lookup.
+const UsersDir = "passwd.d"
 
 // userTokenBytes is the number of random bytes in a fresh user's name and
 // password suffix.
@@ -51,16 +52,23 @@ func (s *Server) newUser() (name, password string, err error) {
 	}
 	name = fmt.Sprintf("u%d-%s", s.seq, id)
 	password = "pw-" + pw
-	f, err := os.OpenFile(filepath.Join(s.Dir, UsersFile), os.O_WRONLY|os.O_APPEND, 0)
+	dir := filepath.Join(s.Dir, UsersDir)
+	tmp, err := os.CreateTemp(dir, ".new-*")
 	if err != nil {
 		return "", "", fmt.Errorf("dovecottest: add user: %w", err)
 	}
-	// One write of one short line: O_APPEND keeps concurrent writers apart.
-	_, err = f.Write([]byte(name + ":" + password + "\n"))
-	if cerr := f.Close(); err == nil {
+	_, err = tmp.WriteString(name + ":" + password + "\n")
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil { // complete before Dovecot can see it
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
+	}
 	if err != nil {
+		os.Remove(tmp.Name())
 		return "", "", fmt.Errorf("dovecottest: add user: %w", err)
 	}
 	s.users[name] = password
