@@ -106,6 +106,9 @@ func ParseDate(s string) time.Time {
 	if s == "" || len(s) > maxDateLen {
 		return time.Time{}
 	}
+	if t, ok := fastDate(s); ok {
+		return t
+	}
 	if t, err := mail.ParseDate(s); err == nil {
 		return t
 	}

@@ -78,7 +78,9 @@ func TestEnvelopeEmptyAddressList(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
-	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time { return time.Date(y, mo, d, h, mi, s, 0, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, 0, time.UTC)
+	}
 	tests := []struct {
 		in   string
 		want time.Time

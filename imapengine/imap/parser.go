@@ -192,5 +192,20 @@ func rawName(resp *imapwire.Response) string {
 	for j < len(line) && j-i < maxNameLen && line[j] > ' ' && line[j] < 0x7f && line[j] != '(' && line[j] != '[' {
 		j++
 	}
+	if name, ok := knownNames[string(line[i:j])]; ok {
+		return name
+	}
 	return upper(string(line[i:j]))
 }
+
+// knownNames holds the response names parsers look for, so rawName finds
+// them without allocating.
+var knownNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{"FETCH", "EXISTS", "RECENT", "EXPUNGE", "FLAGS", "LIST", "LSUB", "STATUS",
+		"SEARCH", "ESEARCH", "VANISHED", "QUOTA", "QUOTAROOT", "ACL", "MYRIGHTS", "NAMESPACE", "METADATA",
+		"ID", "ENABLED", "OK", "NO", "BAD", "BYE", "PREAUTH", "CAPABILITY"} {
+		m[n] = n
+	}
+	return m
+}()
