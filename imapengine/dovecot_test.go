@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,16 +135,31 @@ func wantStatus(t *testing.T, what string, err error, status, code string) {
 	}
 }
 
+// liveNo checks that a call returned imaplib's ('NO', [text]) without an
+// error, the text carrying code ("" for any).
+func liveNo(t *testing.T, what, code string) func(Result, error) {
+	t.Helper()
+	return func(r Result, err error) {
+		t.Helper()
+		if err != nil || r.Typ != "NO" || (code != "" && !bytes.HasPrefix(r.First(), []byte("["+code+"]"))) {
+			t.Fatalf("%s: %v %v, want ('NO', [[%s] ...])", what, r, err, code)
+		}
+	}
+}
+
 // hasItem reports whether any datum (header and literal joined) contains sub.
 func hasItem(data []string, sub string) bool {
 	return slices.ContainsFunc(data, func(d string) bool { return strings.Contains(d, sub) })
 }
 
-// flagSet returns the sorted flags of the FETCH datum d.
+// flagSet returns the sorted flags of the FETCH datum d, without \Recent
+// (which depends on which session saw the message first).
 func flagSet(d string) []string {
 	var out []string
 	for _, f := range ParseFlags([]byte(d)) {
-		out = append(out, string(f))
+		if string(f) != `\Recent` {
+			out = append(out, string(f))
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -308,3 +324,239 @@ func TestDovecot_Authenticate(t *testing.T) {
 		}
 	})
 }
+
+// TestDovecot_Mailboxes covers create, list, lsub, subscribe, unsubscribe,
+// rename, status, namespace and delete, with a non-ASCII name sent in
+// modified UTF-7.
+func TestDovecot_Mailboxes(t *testing.T) {
+	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+		ctx := liveCtx(t)
+		c, _ := liveUser(t, s, k)
+		for _, m := range []string{"Work", "Work/Sub", "Entwürfe"} {
+			liveOK(t, "create "+m)(c.Create(ctx, m))
+		}
+		liveNo(t, "create existing", "ALREADYEXISTS")(c.Create(ctx, "Work"))
+		list := liveData(t, "list")(c.List(ctx, "", "*"))
+		for _, want := range []string{`"/" INBOX`, `(\HasChildren) "/" Work`, `(\HasNoChildren) "/" Work/Sub`, `"/" Entw&APw-rfe`} {
+			if !hasItem(list, want) {
+				t.Errorf("list = %q, want an item with %q", list, want)
+			}
+		}
+		if d := liveData(t, "list %")(c.List(ctx, "Work/", "%")); len(d) != 1 || !strings.HasSuffix(d[0], "Work/Sub") {
+			t.Errorf("list Work/ %% = %q", d)
+		}
+		liveOK(t, "subscribe")(c.Subscribe(ctx, "Work"))
+		if d := liveData(t, "lsub")(c.Lsub(ctx, "", "*")); !hasItem(d, `"/" Work`) {
+			t.Errorf("lsub after subscribe = %q", d)
+		}
+		liveOK(t, "unsubscribe")(c.Unsubscribe(ctx, "Work"))
+		if d := liveData(t, "lsub")(c.Lsub(ctx, "", "*")); hasItem(d, `"/" Work`) {
+			t.Errorf("lsub after unsubscribe = %q", d)
+		}
+		liveOK(t, "rename")(c.Rename(ctx, "Work/Sub", "Archive 2024"))
+		list = liveData(t, "list")(c.List(ctx, "", "*"))
+		if !hasItem(list, `"/" "Archive 2024"`) || hasItem(list, "Work/Sub") {
+			t.Errorf("list after rename = %q", list)
+		}
+		if d := liveData(t, "status")(c.Status(ctx, "Archive 2024", "MESSAGES UIDNEXT UNSEEN")); len(d) != 1 ||
+			d[0] != `"Archive 2024" (MESSAGES 0 UIDNEXT 1 UNSEEN 0)` {
+			t.Errorf("status = %q", d)
+		}
+		if d := liveData(t, "namespace")(c.Namespace(ctx)); !slices.Equal(d, []string{`(("" "/")) NIL NIL`}) {
+			t.Errorf("namespace = %q", d)
+		}
+		for _, m := range []string{"Archive 2024", "Entwürfe"} {
+			liveOK(t, "delete "+m)(c.Delete(ctx, m))
+		}
+		liveNo(t, "delete missing", "NONEXISTENT")(c.Delete(ctx, "Nope"))
+		if d := liveData(t, "list")(c.List(ctx, "", "*")); len(d) != 2 {
+			t.Errorf("list after delete = %q, want INBOX and Work", d)
+		}
+	})
+}
+
+// TestDovecot_Messages covers append, select/examine, fetch (all common items,
+// whole and partial bodies), search, sort, thread, store, copy, move, expunge,
+// their UID variants, check, close and unselect.
+func TestDovecot_Messages(t *testing.T) {
+	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+		ctx := liveCtx(t)
+		c, _ := liveUser(t, s, k)
+		appendThree(t, c, "")
+		liveOK(t, "create")(c.Create(ctx, "Work"))
+
+		if d := liveData(t, "examine")(c.Select(ctx, "INBOX", true)); !slices.Equal(d, []string{"3"}) || !c.IsReadOnly() {
+			t.Fatalf("examine = %q, readonly %v", d, c.IsReadOnly())
+		}
+		if r := c.Response("READ-ONLY"); r.Typ != "READ-ONLY" {
+			t.Errorf("examine: no READ-ONLY code: %v", r)
+		}
+		// Dovecot answers OK to STORE in a read-only mailbox and changes nothing
+		// (the FLAGS fetched below lack \Flagged).
+		if d := liveData(t, "store in examine")(c.Store(ctx, "1", "+FLAGS", `\Flagged`)); !slices.Equal(d, []string{"<None>"}) {
+			t.Errorf("store in examine = %q, want [None]", d)
+		}
+		if d := liveData(t, "select")(c.Select(ctx, "", false)); !slices.Equal(d, []string{"3"}) || c.State() != StateSelected || c.IsReadOnly() {
+			t.Fatalf("select = %q, state %s", d, c.State())
+		}
+		if r := c.Response("UIDVALIDITY"); r.Data == nil || r.Data[0].IsNone() {
+			t.Errorf("select: no UIDVALIDITY: %v", r)
+		}
+
+		// Fetch.
+		d := liveData(t, "fetch items")(c.Fetch(ctx, "1", "(FLAGS UID INTERNALDATE RFC822.SIZE)"))
+		if len(d) != 1 {
+			t.Fatalf("fetch items = %q", d)
+		}
+		if got := flagSet(d[0]); !slices.Equal(got, []string{"$Work", `\Seen`}) {
+			t.Errorf("flags = %q in %q", got, d[0])
+		}
+		if it, ok, err := Internaldate2tuple([]byte(d[0])); err != nil || !ok || !it.Equal(liveDate) {
+			t.Errorf("INTERNALDATE = %v %v %v in %q", it, ok, err, d[0])
+		}
+		for _, want := range []string{"1 (", "UID 1 ", "RFC822.SIZE " + itoa(len(liveMsg1))} {
+			if !strings.Contains(d[0], want) {
+				t.Errorf("fetch items = %q, want %q", d[0], want)
+			}
+		}
+		d = liveData(t, "fetch envelope")(c.Fetch(ctx, "2", "ENVELOPE"))
+		if !hasItem(d, `"Re: Hello world" (("Bob" NIL "bob" "example.org"))`) || !hasItem(d, `"<m1@example.org>" "<m2@example.org>"`) {
+			t.Errorf("envelope = %q", d)
+		}
+		d = liveData(t, "fetch bodystructure")(c.Fetch(ctx, "3", "BODYSTRUCTURE"))
+		if !hasItem(d, `"mixed"`) || !hasItem(d, `("attachment" ("filename" "report.pdf"))`) {
+			t.Errorf("bodystructure = %q", d)
+		}
+		r := liveOK(t, "fetch body")(c.Fetch(ctx, "1", "(BODY.PEEK[])"))
+		if len(r.Data) != 2 || !r.Data[0].IsPair() || !bytes.Equal(r.Data[0].Literal(), liveMsg1) || string(r.Data[1].Bytes()) != ")" {
+			t.Errorf("fetch body = %v", r)
+		}
+		r = liveOK(t, "fetch partial")(c.Fetch(ctx, "1", "(BODY.PEEK[]<0.10>)"))
+		if len(r.Data) != 2 || !bytes.Equal(r.Data[0].Literal(), liveMsg1[:10]) || !bytes.Contains(r.Data[0].Bytes(), []byte("BODY[]<0>")) {
+			t.Errorf("fetch partial = %v", r)
+		}
+		r = liveOK(t, "fetch header")(c.Fetch(ctx, "2", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+		if len(r.Data) != 2 || string(r.Data[0].Literal()) != "Subject: Re: Hello world\r\n\r\n" {
+			t.Errorf("fetch header field = %v", r)
+		}
+		if d := liveData(t, "fetch all")(c.Fetch(ctx, "1:*", "FAST")); len(d) != 3 {
+			t.Errorf("fetch FAST = %q", d)
+		}
+		// PARTIAL (RFC 1730) is obsolete: Dovecot answers BAD, which imaplib raises.
+		_, err := c.Partial(ctx, "1", "BODY.PEEK[TEXT]", "0", "5")
+		wantStatus(t, "partial", err, "BAD", "")
+
+		// Search, sort, thread.
+		searches := []struct {
+			charset  string
+			criteria []string
+			want     string
+		}{
+			{"", []string{"ALL"}, "1 2 3"},
+			{"", []string{"SUBJECT", `"hello"`}, "1 2"},
+			{"", []string{"SEEN"}, "1"},
+			{"", []string{"KEYWORD", "$Work"}, "1"},
+			{"", []string{"DRAFT", "NOT", "SEEN"}, "3"},
+			{"", []string{"SUBJECT", "nothing-matches"}, ""},
+			{"UTF-8", []string{"BODY", `"Grüße"`}, "2"},
+			{"UTF-8", []string{"TEXT", `"Köln"`}, "2"},
+		}
+		for _, sc := range searches {
+			if d := liveData(t, "search")(c.Search(ctx, sc.charset, sc.criteria...)); !slices.Equal(d, []string{sc.want}) {
+				t.Errorf("search %q %q = %q, want [%q]", sc.charset, sc.criteria, d, sc.want)
+			}
+		}
+		if d := liveData(t, "sort")(c.Sort(ctx, "REVERSE DATE", "UTF-8", "ALL")); !slices.Equal(d, []string{"3 2 1"}) {
+			t.Errorf("sort = %q", d)
+		}
+		if d := liveData(t, "sort subject")(c.Sort(ctx, "(SUBJECT)", "UTF-8", "ALL")); !slices.Equal(d, []string{"1 2 3"}) {
+			t.Errorf("sort subject = %q", d)
+		}
+		if d := liveData(t, "thread")(c.Thread(ctx, "REFERENCES", "UTF-8", "ALL")); !slices.Equal(d, []string{"(1 2)(3)"}) {
+			t.Errorf("thread = %q", d)
+		}
+
+		// Store.
+		if d := liveData(t, "store +")(c.Store(ctx, "1", "+FLAGS", `(\Flagged)`)); len(d) != 1 ||
+			!slices.Equal(flagSet(d[0]), []string{"$Work", `\Flagged`, `\Seen`}) {
+			t.Errorf("store +FLAGS = %q", d)
+		}
+		if d := liveData(t, "store -")(c.Store(ctx, "1", "-FLAGS", `\Flagged`)); len(d) != 1 ||
+			!slices.Equal(flagSet(d[0]), []string{"$Work", `\Seen`}) {
+			t.Errorf("store -FLAGS = %q", d)
+		}
+		if d := liveData(t, "store silent")(c.Store(ctx, "2", "+FLAGS.SILENT", `(\Answered)`)); !slices.Equal(d, []string{"<None>"}) {
+			t.Errorf("store +FLAGS.SILENT = %q, want [None]", d)
+		}
+		if d := liveData(t, "search answered")(c.Search(ctx, "", "ANSWERED")); !slices.Equal(d, []string{"2"}) {
+			t.Errorf("search ANSWERED = %q", d)
+		}
+
+		// Copy, move, expunge.
+		if r := liveOK(t, "copy")(c.Copy(ctx, "1:2", "Work")); !bytes.Contains(r.First(), []byte("[COPYUID ")) {
+			t.Errorf("copy = %v, want COPYUID", r)
+		}
+		liveOK(t, "move")(c.Move(ctx, "3", "Work"))
+		if r := c.Response("EXPUNGE"); !slices.Equal(strs(r.Data), []string{"3"}) {
+			t.Errorf("EXPUNGE after move = %v", r)
+		}
+		liveOK(t, "store deleted")(c.Store(ctx, "2", "+FLAGS.SILENT", `\Deleted`))
+		if d := liveData(t, "expunge")(c.Expunge(ctx)); !slices.Equal(d, []string{"2"}) {
+			t.Errorf("expunge = %q", d)
+		}
+		liveOK(t, "check")(c.Check(ctx))
+		if d := liveData(t, "status")(c.Status(ctx, "Work", "(MESSAGES)")); !slices.Equal(d, []string{"Work (MESSAGES 3)"}) {
+			t.Errorf("status Work = %q", d)
+		}
+
+		// UID variants, in Work: UIDs 1, 2 (copies) and 3 (moved).
+		liveOK(t, "select Work")(c.Select(ctx, "Work", false))
+		if d := liveData(t, "uid search")(c.UIDSearch(ctx, "", "ALL")); !slices.Equal(d, []string{"1 2 3"}) {
+			t.Errorf("uid search = %q", d)
+		}
+		if d := liveData(t, "uid fetch")(c.UIDFetch(ctx, "3", "(FLAGS)")); len(d) != 1 || !strings.HasPrefix(d[0], "3 (UID 3 FLAGS (") {
+			t.Errorf("uid fetch = %q", d)
+		}
+		if d := liveData(t, "uid()")(c.UID(ctx, "FETCH", "2", "(RFC822.SIZE)")); len(d) != 1 || !strings.Contains(d[0], "UID 2 RFC822.SIZE "+itoa(len(liveMsg2))) {
+			t.Errorf("uid(FETCH) = %q", d)
+		}
+		if d := liveData(t, "uid sort")(c.UIDSort(ctx, "REVERSE SUBJECT", "UTF-8", "ALL")); !slices.Equal(d, []string{"3 2 1"}) && !slices.Equal(d, []string{"3 1 2"}) {
+			t.Errorf("uid sort = %q", d)
+		}
+		if d := liveData(t, "uid thread")(c.UIDThread(ctx, "REFERENCES", "UTF-8", "ALL")); !slices.Equal(d, []string{"(1 2)(3)"}) {
+			t.Errorf("uid thread = %q", d)
+		}
+		if d := liveData(t, "uid store")(c.UIDStore(ctx, "1", "+FLAGS", `\Deleted`)); len(d) != 1 || !strings.Contains(d[0], "UID 1") {
+			t.Errorf("uid store = %q", d)
+		}
+		if d := liveData(t, "uid expunge")(c.UIDExpunge(ctx, "1")); !slices.Equal(d, []string{"1"}) {
+			t.Errorf("uid expunge = %q", d)
+		}
+		if r := liveOK(t, "uid copy")(c.UIDCopy(ctx, "2", "INBOX")); !bytes.Contains(r.First(), []byte("[COPYUID ")) {
+			t.Errorf("uid copy = %v", r)
+		}
+		if r := liveOK(t, "uid move")(c.UIDMove(ctx, "3", "INBOX")); r.Typ != "OK" {
+			t.Errorf("uid move = %v", r)
+		}
+		if d := liveData(t, "uid search")(c.UIDSearch(ctx, "", "ALL")); !slices.Equal(d, []string{"2"}) {
+			t.Errorf("uid search after move = %q", d)
+		}
+
+		// Close expunges, unselect does not.
+		liveOK(t, "store deleted")(c.Store(ctx, "1", "+FLAGS.SILENT", `\Deleted`))
+		liveOK(t, "unselect")(c.Unselect(ctx))
+		if c.State() != StateAuth {
+			t.Errorf("state after unselect = %s", c.State())
+		}
+		if d := liveData(t, "status")(c.Status(ctx, "Work", "(MESSAGES)")); !slices.Equal(d, []string{"Work (MESSAGES 1)"}) {
+			t.Errorf("status after unselect = %q", d)
+		}
+		liveOK(t, "select Work")(c.Select(ctx, "Work", false))
+		liveOK(t, "close")(c.CloseMailbox(ctx))
+		if d := liveData(t, "status")(c.Status(ctx, "Work", "(MESSAGES)")); !slices.Equal(d, []string{"Work (MESSAGES 0)"}) || c.State() != StateAuth {
+			t.Errorf("status after close = %q, state %s", d, c.State())
+		}
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
