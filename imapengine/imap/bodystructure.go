@@ -312,7 +312,8 @@ func (p *parser) extField(b *BodyStructure, k int) {
 		if c, _ := s.Peek(); c == '(' {
 			s.List(func() { b.Language = append(b.Language, p.nstring(&b.Lossy)) })
 		} else if v, ok := s.NString(); ok {
-			b.Language = []string{strings.TrimSpace(string(v))}
+			l, bad := validUTF8(v)
+			b.Language, b.Lossy = []string{strings.TrimSpace(l)}, b.Lossy || bad
 		}
 	case 3:
 		b.Location = p.nstring(&b.Lossy)
@@ -327,7 +328,8 @@ func (p *parser) disposition(b *BodyStructure) {
 	if c, _ := s.Peek(); c != '(' {
 		// NIL, or a bare string some servers send.
 		if v, ok := s.NString(); ok {
-			b.Disposition = lower(string(v))
+			d, bad := validUTF8(v)
+			b.Disposition, b.Lossy = lower(d), b.Lossy || bad
 		}
 		return
 	}

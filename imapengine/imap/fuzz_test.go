@@ -89,7 +89,11 @@ func FuzzParseBodyStructure(f *testing.F) {
 					t.Fatalf("invalid UTF-8 param %q=%q", k, v)
 				}
 			}
-			_ = b.Filename()
+			for _, txt := range append([]string{b.Type, b.Subtype, b.Disposition, b.Filename(), b.Description}, b.Language...) {
+				if !validString(txt) {
+					t.Fatalf("invalid UTF-8 %q", txt)
+				}
+			}
 			return true
 		})
 	})

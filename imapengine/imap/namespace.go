@@ -2,8 +2,8 @@ package imap
 
 import "github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 
-// NamespaceDescr is one namespace: its prefix and hierarchy delimiter
-// ("" for NIL).
+// NamespaceDescr is one namespace: its prefix as sent on the wire (modified
+// UTF-7 unless UTF-8 mode) and hierarchy delimiter ("" for NIL).
 type NamespaceDescr struct {
 	Prefix, Delim string
 }

@@ -115,6 +115,7 @@ func combineParams(raw []rawParam, lossy *bool) map[string]string {
 		}
 		extended[name] = true
 	}
+	res := make(map[string]string, len(out))
 	for k, v := range out {
 		var s string
 		var bad bool
@@ -123,10 +124,11 @@ func combineParams(raw []rawParam, lossy *bool) map[string]string {
 		} else {
 			s, bad = validUTF8([]byte(v))
 		}
-		*lossy = *lossy || bad
-		out[k] = s
+		key, badKey := validUTF8([]byte(k))
+		*lossy = *lossy || bad || badKey
+		res[key] = s
 	}
-	return out
+	return res
 }
 
 // splitParamKey splits an RFC 2231 key: "name*" gives (name, -1, true),

@@ -157,9 +157,6 @@ func (p *parser) number64(what string) uint64 {
 	return 0
 }
 
-// atEnd reports whether nothing is left.
-func (p *parser) atEnd() bool { return p.s.AtEnd() }
-
 // formatUint formats n in decimal.
 func formatUint(n uint64) string { return strconv.FormatUint(n, 10) }
 
