@@ -560,3 +560,157 @@ func TestDovecot_Messages(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestDovecot_QuotaACLMetadata covers getquota, getquotaroot, setquota
+// (refused by Dovecot: only an admin may change a quota), getacl, setacl,
+// deleteacl, myrights, ID, and METADATA through xatom (Dovecot has no
+// ANNOTATEMORE, which imaplib's getannotation targets at Cyrus).
+func TestDovecot_QuotaACLMetadata(t *testing.T) {
+	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+		ctx := liveCtx(t)
+		c, user := liveUser(t, s, k)
+		liveOK(t, "append")(c.Append(ctx, "", "", time.Time{}, liveMsg1))
+		qr, err := c.GetQuotaRoot(ctx, "INBOX")
+		if err != nil || qr.Typ != "OK" || !slices.Equal(strs(qr.QuotaRoot), []string{`INBOX "User quota"`}) ||
+			!slices.Equal(strs(qr.Quota), []string{`"User quota" (STORAGE 1 102400)`}) {
+			t.Errorf("getquotaroot = %+v %v", qr, err)
+		}
+		if d := liveData(t, "getquota")(c.GetQuota(ctx, "User quota")); !slices.Equal(d, []string{`"User quota" (STORAGE 1 102400)`}) {
+			t.Errorf("getquota = %q", d)
+		}
+		r, err := c.SetQuota(ctx, "User quota", "(STORAGE 512)")
+		if err != nil || r.Typ != "NO" || !strings.Contains(string(r.First()), "only by admin") {
+			t.Errorf("setquota = %v %v, want Dovecot's NO", r, err)
+		}
+
+		all := "lrwstipekxacd"
+		if d := liveData(t, "myrights")(c.MyRights(ctx, "INBOX")); !slices.Equal(d, []string{"INBOX " + all}) {
+			t.Errorf("myrights = %q", d)
+		}
+		if d := liveData(t, "getacl")(c.GetACL(ctx, "INBOX")); !slices.Equal(d, []string{"INBOX " + user + " " + all}) {
+			t.Errorf("getacl = %q", d)
+		}
+		liveOK(t, "setacl")(c.SetACL(ctx, "INBOX", "user=bob", "lr"))
+		if d := liveData(t, "getacl")(c.GetACL(ctx, "INBOX")); len(d) != 1 || !strings.Contains(d[0], "bob lr") {
+			t.Errorf("getacl after setacl = %q", d)
+		}
+		liveOK(t, "deleteacl")(c.DeleteACL(ctx, "INBOX", "user=bob"))
+		if d := liveData(t, "getacl")(c.GetACL(ctx, "INBOX")); len(d) != 1 || strings.Contains(d[0], "bob") {
+			t.Errorf("getacl after deleteacl = %q", d)
+		}
+		liveNo(t, "setacl missing", "NONEXISTENT")(c.SetACL(ctx, "Nope", "user=bob", "lr"))
+
+		if d := liveData(t, "id")(c.ID(ctx, IDField{Name: "name", Value: "imapbridge"})); len(d) != 1 || !strings.Contains(d[0], `"name" "Dovecot"`) {
+			t.Errorf("id = %q", d)
+		}
+		liveOK(t, "setmetadata")(c.Xatom(ctx, "SETMETADATA", "INBOX", `(/private/comment "hello `+user+`")`))
+		liveOK(t, "getmetadata")(c.Xatom(ctx, "GETMETADATA", "INBOX", "/private/comment"))
+		// Dovecot sends the value as a literal: imaplib's (header, literal) pair.
+		if r := c.Response("METADATA"); !slices.Equal(strs(r.Data), []string{`INBOX (/private/comment {` + itoa(len("hello "+user)) + `}|hello ` + user, ")"}) {
+			t.Errorf("METADATA = %v", r)
+		}
+		if _, err := c.Xatom(ctx, "GETANNOTATION", "INBOX", `"/comment"`, `"value.priv"`); err == nil {
+			t.Error("GETANNOTATION: want Dovecot's BAD")
+		}
+	})
+}
+
+// TestDovecot_Enable covers ENABLE CONDSTORE (MODSEQ in FETCH and
+// HIGHESTMODSEQ on select) and ENABLE QRESYNC.
+func TestDovecot_Enable(t *testing.T) {
+	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+		ctx := liveCtx(t)
+		c, _ := liveUser(t, s, k)
+		liveOK(t, "append")(c.Append(ctx, "", "", time.Time{}, liveMsg1))
+		// As in imaplib, enable returns the tagged text; ENABLED waits for Response.
+		liveOK(t, "enable")(c.Enable(ctx, "CONDSTORE"))
+		if r := c.Response("ENABLED"); !slices.Equal(strs(r.Data), []string{"CONDSTORE"}) {
+			t.Errorf("ENABLED after enable CONDSTORE = %v", r)
+		}
+		liveOK(t, "select")(c.Select(ctx, "", false))
+		if r := c.Response("HIGHESTMODSEQ"); r.Data == nil || r.Data[0].IsNone() {
+			t.Errorf("no HIGHESTMODSEQ after select: %v", r)
+		}
+		if d := liveData(t, "fetch modseq")(c.Fetch(ctx, "1", "(MODSEQ)")); len(d) != 1 || !strings.Contains(d[0], "MODSEQ (") {
+			t.Errorf("fetch MODSEQ = %q", d)
+		}
+		c2, _ := liveUser(t, s, k)
+		// As in imaplib, enable returns the tagged text; ENABLED waits for Response.
+		liveOK(t, "enable")(c2.Enable(ctx, "QRESYNC"))
+		if r := c2.Response("ENABLED"); !slices.Equal(strs(r.Data), []string{"QRESYNC"}) {
+			t.Errorf("ENABLED after enable QRESYNC = %v", r)
+		}
+	})
+}
+
+// TestDovecot_Idle: while one connection idles, a second delivers two messages
+// and then expunges one; the idler sees EXISTS and EXPUNGE (VANISHED with the
+// UID after ENABLE QRESYNC).
+func TestDovecot_Idle(t *testing.T) {
+	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+		for _, qresync := range []bool{false, true} {
+			ctx := liveCtx(t)
+			user, pw := s.NewUser(t)
+			c := liveLogin(t, s, k, user, pw)
+			if qresync {
+				liveOK(t, "enable")(c.Enable(ctx, "QRESYNC"))
+			}
+			s.Deliver(t, user, liveMsg1)
+			liveOK(t, "select")(c.Select(ctx, "", false))
+			// The second connection is a plain network one, as a second client's.
+			other := liveLogin(t, s, liveKinds[0], user, pw)
+			liveOK(t, "select other")(other.Select(ctx, "", false))
+
+			idler, err := c.Idle(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := idler.Start(ctx); err != nil {
+				t.Fatalf("idle start: %v", err)
+			}
+			if c.State() != StateIdling {
+				t.Errorf("state while idling = %s", c.State())
+			}
+			s.Deliver(t, user, liveMsg2)
+			s.Deliver(t, user, liveMsg3)
+			seen := waitIdle(t, ctx, idler, "EXISTS", "3")
+			liveOK(t, "store")(other.Store(ctx, "1", "+FLAGS.SILENT", `\Deleted`))
+			liveOK(t, "expunge")(other.Expunge(ctx))
+			if qresync {
+				seen = append(seen, waitIdle(t, ctx, idler, "VANISHED", "1")...) // UID 1
+			} else {
+				seen = append(seen, waitIdle(t, ctx, idler, "EXPUNGE", "1")...) // sequence number 1
+			}
+			if err := idler.Done(ctx); err != nil {
+				t.Fatalf("idle done: %v", err)
+			}
+			if c.State() != StateSelected {
+				t.Errorf("state after idle = %s", c.State())
+			}
+			t.Logf("qresync=%v: idle saw %v", qresync, seen)
+			if d := liveData(t, "search")(c.Search(ctx, "", "ALL")); !slices.Equal(d, []string{"1 2"}) {
+				t.Errorf("search after idle = %q", d)
+			}
+			liveOK(t, "logout")(okBye(other.Logout(ctx)))
+		}
+	})
+}
+
+// waitIdle collects IDLE responses with Burst until one of type typ whose
+// first datum is data arrives.
+func waitIdle(t *testing.T, ctx context.Context, idler *Idler, typ, data string) []string {
+	t.Helper()
+	var seen []string
+	for {
+		burst, err := idler.Burst(ctx, 200*time.Millisecond)
+		if err != nil {
+			t.Fatalf("burst waiting for %s %s: %v (saw %q)", typ, data, err, seen)
+		}
+		for _, u := range burst {
+			seen = append(seen, u.Typ+" "+strings.Join(strs(u.Data), " "))
+			if u.Typ == typ && len(u.Data) > 0 && string(u.Data[0].Bytes()) == data {
+				return seen
+			}
+		}
+	}
+}
