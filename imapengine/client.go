@@ -56,6 +56,7 @@ type Client struct {
 	tls       bool
 	welcome   []byte
 	xatoms    map[string][]State
+	enabled   map[string]bool // extensions enabled with ENABLE
 	idler     *Idler
 	rawWant   []*rawReq
 	closed    bool
@@ -113,6 +114,7 @@ func newClient(opts *Options) *Client {
 		contCh:     make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
 		xatoms:     make(map[string][]State),
+		enabled:    make(map[string]bool),
 	}
 	c.trace = tracer{log: o.Logger, level: o.Debug}
 	return c
