@@ -127,17 +127,11 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("imapengine: %s %s %s", e.Command, e.Status, e.Text)
 }
 
-func newError(kind Kind, cmd, msg string, cause error) *Error {
-	return &Error{Kind: kind, Command: cmd, Msg: msg, Err: cause}
-}
 
 func errorf(format string, args ...any) *Error {
 	return &Error{Kind: KindError, Msg: fmt.Sprintf(format, args...)}
 }
 
-func abortf(format string, args ...any) *Error {
-	return &Error{Kind: KindAbort, Msg: fmt.Sprintf(format, args...)}
-}
 
 // inCommand returns err re-labelled as raised inside command name, as imaplib's
 // "command: NAME => msg" wrapping does. Non-*Error values are returned unchanged.

@@ -30,7 +30,6 @@ type exampleServer struct {
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns []net.Conn
-	pool  *x509.CertPool // trust anchor when the config uses exampleTLSConfig
 }
 
 // startExampleServer starts serving cfg on 127.0.0.1:0.

@@ -53,9 +53,16 @@ func (c *Client) Enable(ctx context.Context, capability string) (Result, error) 
 		return Result{}, &Error{Kind: KindError, Msg: "Server does not support ENABLE", Err: ErrNotSupported}
 	}
 	r, err := c.simple(ctx, &cmd{name: "ENABLE", args: func(e *encoder) { e.SP().Raw(capability) }})
-	if err == nil && r.Typ == "OK" && strings.Contains(strings.ToUpper(capability), "UTF8=ACCEPT") {
+	if err == nil && r.Typ == "OK" {
 		c.mu.Lock()
-		c.utf8 = true
+		if strings.Contains(strings.ToUpper(capability), "UTF8=ACCEPT") {
+			c.utf8 = true
+		}
+		for _, d := range c.untagged["ENABLED"] {
+			for _, x := range strings.Fields(strings.ToUpper(string(d.Bytes()))) {
+				c.enabled[x] = true
+			}
+		}
 		c.mu.Unlock()
 	}
 	return r, err
