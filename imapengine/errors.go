@@ -127,11 +127,9 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("imapengine: %s %s %s", e.Command, e.Status, e.Text)
 }
 
-
 func errorf(format string, args ...any) *Error {
 	return &Error{Kind: KindError, Msg: fmt.Sprintf(format, args...)}
 }
-
 
 // inCommand returns err re-labelled as raised inside command name, as imaplib's
 // "command: NAME => msg" wrapping does. Non-*Error values are returned unchanged.
