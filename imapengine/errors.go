@@ -3,6 +3,8 @@ package imapengine
 import (
 	"errors"
 	"fmt"
+
+	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
 
 // Kind tells which of imaplib's three exception classes an [*Error] stands for.
@@ -142,3 +144,13 @@ func inCommand(name string, err error) error {
 	}
 	return err
 }
+
+// Limit sentinels, re-exported from the wire codec so callers can match them
+// with errors.Is: a response line, literal, whole response or list nesting
+// exceeded its limit (see Limits).
+var (
+	ErrLineTooLong      = imapwire.ErrLineTooLong
+	ErrLiteralTooLarge  = imapwire.ErrLiteralTooLarge
+	ErrResponseTooLarge = imapwire.ErrResponseTooLarge
+	ErrTooDeep          = imapwire.ErrTooDeep
+)
