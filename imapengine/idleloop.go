@@ -2,6 +2,7 @@ package imapengine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -155,6 +156,12 @@ func (c *Client) idleOnce(ctx context.Context, o IdleOptions) (dead bool, err er
 	dctx, cancel2 := context.WithTimeout(context.Background(), o.NoopTimeout)
 	defer cancel2()
 	if err := idler.Done(dctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			// DONE unanswered within NoopTimeout: the connection is dead
+			// or its state unknown, so it is closed, as for the NOOP.
+			c.closeWith(fmt.Errorf("%w: IDLE DONE unanswered: %v", ErrTimeout, err))
+			return false, c.connError(c.Err())
+		}
 		return false, err
 	}
 	return dead, nil
