@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/imapbridge/imapbridge/bench/internal/benchop"
+)
+
+// Client names, in display order. floorName is the one ratios are taken to.
+const (
+	floorName   = "raw socket floor"
+	engineLib   = "engine, imaplib view"
+	engineTyped = "engine, typed view"
+	pyImaplib   = "Python imaplib"
+)
+
+// run is one client's run of one operation in one round.
+type run struct {
+	Round  int            `json:"round"`
+	Client string         `json:"client"`
+	Op     benchop.Op     `json:"op"`
+	Result benchop.Result `json:"result"`
+	RSSKB  int64          `json:"rss_kb"` // peak resident set of the child, from ru_maxrss
+}
+
+// row is the summary of one client and operation over all rounds.
+type row struct {
+	Client   string
+	Op       benchop.Op
+	Seconds  float64 // median over rounds
+	PerSec   float64 // items per second at the median
+	MBPerSec float64 // the floor's wire bytes per second at the median
+	RSSKB    int64   // the largest peak RSS of any round
+	Ratio    float64 // median over rounds of seconds / the floor's seconds in that round
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// summarize turns runs into rows, one per client and op, in the order of
+// clients and benchop.Ops, for a corpus of n messages. Ratios pair each run with the floor's run of the
+// same round and operation.
+func summarize(runs []run, clients []string, n int) []row {
+	type key struct {
+		client string
+		op     benchop.Op
+	}
+	by := map[key][]run{}
+	floor := map[benchop.Op]map[int]run{}
+	for _, r := range runs {
+		k := key{r.Client, r.Op}
+		by[k] = append(by[k], r)
+		if r.Client == floorName {
+			if floor[r.Op] == nil {
+				floor[r.Op] = map[int]run{}
+			}
+			floor[r.Op][r.Round] = r
+		}
+	}
+	var rows []row
+	for _, op := range benchop.Ops {
+		for _, c := range clients {
+			rs := by[key{c, op}]
+			if len(rs) == 0 {
+				continue
+			}
+			var secs, ratios, wire []float64
+			out := row{Client: c, Op: op}
+			for _, r := range rs {
+				secs = append(secs, r.Result.Seconds)
+				out.RSSKB = max(out.RSSKB, r.RSSKB)
+				if f, ok := floor[op][r.Round]; ok && f.Result.Seconds > 0 {
+					ratios = append(ratios, r.Result.Seconds/f.Result.Seconds)
+					wire = append(wire, float64(f.Result.Bytes))
+				}
+			}
+			out.Seconds = median(secs)
+			out.Ratio = median(ratios)
+			if out.Seconds > 0 {
+				out.PerSec = float64(benchop.Expected(op, n)) / out.Seconds
+				out.MBPerSec = median(wire) / 1e6 / out.Seconds
+			}
+			rows = append(rows, out)
+		}
+	}
+	return rows
+}
+
+// table renders rows as a Markdown table.
+func table(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| operation | client | seconds (median) | items/s | MB/s | peak RSS | × floor (median) |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %.4f | %s | %.1f | %.1f MiB | %.2f× |\n",
+			r.Op, r.Client, r.Seconds, humanRate(r.PerSec), r.MBPerSec, float64(r.RSSKB)/1024, r.Ratio)
+	}
+	return b.String()
+}
+
+// humanRate formats a rate with a thousands separator and no decimals.
+func humanRate(x float64) string {
+	s := fmt.Sprintf("%.0f", x)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// target is one Done-when target of the issue, checked against the rows.
+type target struct {
+	Text string
+	Met  bool
+	Got  string
+}
+
+// rssTargetKB is the streaming view's peak-RSS target for the whole corpus.
+const rssTargetKB = 32 << 10
+
+// Ratio targets of the issue.
+const (
+	bulkFetchTarget     = 1.10 // the imaplib view's bulk fetch, times the floor
+	envelopeFetchTarget = 1.30 // the typed view's envelope fetch, times the floor
+)
+
+// targets checks the issue's targets.
+func targets(rows []row) []target {
+	get := func(c string, op benchop.Op) (row, bool) {
+		for _, r := range rows {
+			if r.Client == c && r.Op == op {
+				return r, true
+			}
+		}
+		return row{}, false
+	}
+	var ts []target
+	ahead, got := true, []string{}
+	for _, op := range benchop.Ops {
+		e, ok1 := get(engineLib, op)
+		p, ok2 := get(pyImaplib, op)
+		if !ok1 || !ok2 {
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s %.2f× vs %.2f×", op, e.Ratio, p.Ratio))
+		if e.Ratio >= p.Ratio {
+			ahead = false
+		}
+	}
+	ts = append(ts, target{"imaplib view ahead of Python imaplib on every operation", ahead, strings.Join(got, "; ")})
+	if r, ok := get(engineLib, benchop.FetchAll); ok {
+		ts = append(ts, target{fmt.Sprintf("imaplib view within %.1f× the floor on the bulk fetch", bulkFetchTarget),
+			r.Ratio <= bulkFetchTarget, fmt.Sprintf("%.2f×", r.Ratio)})
+	}
+	if r, ok := get(engineTyped, benchop.FetchEnvelope); ok {
+		ts = append(ts, target{fmt.Sprintf("typed view within %.1f× the floor on the envelope fetch", envelopeFetchTarget),
+			r.Ratio <= envelopeFetchTarget, fmt.Sprintf("%.2f×", r.Ratio)})
+	}
+	if r, ok := get(engineTyped, benchop.FetchAll); ok {
+		ts = append(ts, target{"streaming view peak RSS under 32 MiB for the whole corpus",
+			r.RSSKB < rssTargetKB, fmt.Sprintf("%.1f MiB", float64(r.RSSKB)/1024)})
+	}
+	return ts
+}
+
+// targetList renders targets as a Markdown list.
+func targetList(ts []target) string {
+	var b strings.Builder
+	for _, t := range ts {
+		mark := "met"
+		if !t.Met {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(&b, "- %s: **%s** (%s)\n", t.Text, mark, t.Got)
+	}
+	return b.String()
+}
