@@ -177,7 +177,9 @@ func TestClockSkew(t *testing.T) {
 func TestAudienceIssuerType(t *testing.T) {
 	v := newVerifier(t, hsConfig())
 	c := baseClaims()
-	s := func(m map[string]any, hdr ...any) string { return mint(t, jwt.SigningMethodHS256, testSecret, m, hdr...) }
+	s := func(m map[string]any, hdr ...any) string {
+		return mint(t, jwt.SigningMethodHS256, testSecret, m, hdr...)
+	}
 	idToken := with(c, "aud", "webmail-client-id", "nonce", "n", "azp", "webmail-client-id")
 	runVerifyCases(t, v, []verifyCase{
 		{"aud missing", s(with(c, "aud", nil)), []error{jwt.ErrTokenRequiredClaimMissing}},
