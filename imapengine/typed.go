@@ -59,8 +59,12 @@ type Selected struct {
 }
 
 // SelectMailbox selects (or examines) a mailbox and returns its parsed state.
-// The state becomes SELECTED on success and AUTH on NO.
+// The state becomes SELECTED on success and AUTH on NO. An empty name means
+// INBOX, as for Select.
 func (c *Client) SelectMailbox(ctx context.Context, mailbox string, opts *SelectOptions) (*Selected, error) {
+	if mailbox == "" {
+		mailbox = "INBOX"
+	}
 	var o SelectOptions
 	if opts != nil {
 		o = *opts
