@@ -70,7 +70,7 @@ type Claims struct {
 	// Scopes ("scope") are the session's permissions.
 	Scopes Scopes
 	// ExpiresAt ("exp") is always set on a verified token; IssuedAt ("iat") is
-	// zero when the token has none.
+	// zero when the token has none. Both are in UTC.
 	ExpiresAt, IssuedAt time.Time
 	// ID ("jti") is the token id, possibly empty.
 	ID string
@@ -115,7 +115,10 @@ func formatRedacted(f fmt.State, verb rune, s string) {
 	_, _ = f.Write([]byte(s))
 }
 
-// Scopes are the permissions parsed from the "scope" claim.
+// Scopes are the permissions parsed from the "scope" claim. Note that the
+// zero Scopes grant write access to every mailbox: a Verifier never produces
+// it from a token (no "write" means ReadOnly), but a Signer caller must set
+// ReadOnly for a read-only token.
 type Scopes struct {
 	// ReadOnly is true unless the scope contains "write".
 	ReadOnly bool
@@ -369,10 +372,10 @@ func (t *tokenClaims) toClaims() (*Claims, error) {
 		Scopes: sc, ID: t.ID,
 	}
 	if t.ExpiresAt != nil {
-		c.ExpiresAt = t.ExpiresAt.Time
+		c.ExpiresAt = t.ExpiresAt.UTC()
 	}
 	if t.IssuedAt != nil {
-		c.IssuedAt = t.IssuedAt.Time
+		c.IssuedAt = t.IssuedAt.UTC()
 	}
 	return c, nil
 }
