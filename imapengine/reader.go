@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"time"
 
+	"github.com/imapbridge/imapbridge/imapengine/imap"
 	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
 
@@ -248,7 +250,16 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		c.trace.log1(1, "untagged "+typ, "text", string(cur))
 	}
 
-	c.observeLocked(typ, resp, time.Now())
+	if typ == "FETCH" && c.fetchPendingLocked() {
+		// Our own FETCH: only its UID is of interest here (the sequence
+		// number → UID map); the command's sink or result does the parsing,
+		// so the message is not parsed twice.
+		if seq, uid, ok := solicitedFetchUID(resp); ok {
+			c.sel.setUID(seq, imap.UID(uid))
+		}
+	} else {
+		c.observeLocked(typ, resp, time.Now())
+	}
 	if typ != "BYE" {
 		if p := c.sinkForLocked(typ); p != nil {
 			c.deliveries = append(c.deliveries, delivery{p: p, typ: typ, resp: resp})
@@ -410,4 +421,107 @@ func matchResponseCode(text []byte) (code string, arg []byte, ok bool) {
 		}
 	}
 	return "", nil, false
+}
+
+// solicitedFetchUID finds the UID item of a FETCH response without parsing the
+// other items: it walks the top level of the attribute list, skipping quoted
+// strings, literals (the response's line breaks), nested lists and section
+// brackets, and reads the number after a "UID" item name. ok is false when
+// there is no well-formed UID item.
+func solicitedFetchUID(resp *imapwire.Response) (seq, uid uint32, ok bool) {
+	line := resp.Lines[0]
+	n, ok := leadingNumber(line)
+	if !ok {
+		return 0, 0, false
+	}
+	start := bytes.IndexByte(line, '(')
+	if start < 0 {
+		return 0, 0, false
+	}
+	depth := 0   // nesting below the attribute list: ( and [
+	name := true // the next top-level token is an item name
+	for li, l := range resp.Lines {
+		i := 0
+		if li == 0 {
+			i = start + 1
+		}
+		for i < len(l) {
+			switch ch := l[i]; {
+			case ch == '"':
+				i++
+				for i < len(l) && l[i] != '"' {
+					if l[i] == '\\' {
+						i++
+					}
+					i++
+				}
+				i++
+				if depth == 0 {
+					name = true
+				}
+			case ch == '(' || ch == '[':
+				depth++
+				i++
+			case ch == ')' || ch == ']':
+				depth--
+				i++
+				if depth < 0 {
+					return 0, 0, false // the end of the attribute list
+				}
+				if depth == 0 && ch == ')' {
+					name = true
+				}
+				if depth == 0 && ch == ']' {
+					// BODY[...] ends: skip an origin "<n>"; the value follows.
+					if i < len(l) && l[i] == '<' {
+						for i < len(l) && l[i] != '>' {
+							i++
+						}
+						i++
+					}
+					name = false
+				}
+			case ch == ' ':
+				i++
+			case ch == '{' && depth == 0:
+				i = len(l) // a literal value: it ends this line
+				name = true
+			default:
+				j := i
+				for j < len(l) && l[j] != ' ' && l[j] != '(' && l[j] != ')' && l[j] != '[' && l[j] != ']' && l[j] != '"' && l[j] != '{' {
+					j++
+				}
+				tok := l[i:j]
+				i = j
+				if depth > 0 {
+					continue
+				}
+				if !name {
+					name = true
+					continue
+				}
+				if j < len(l) && l[j] == '[' {
+					continue // BODY[...]: the name goes on past the brackets
+				}
+				name = false
+				if len(tok) == 3 && (tok[0]|0x20) == 'u' && (tok[1]|0x20) == 'i' && (tok[2]|0x20) == 'd' && j < len(l) && l[j] == ' ' {
+					v, err := strconv.ParseUint(string(numberRun(l[j+1:])), 10, 32)
+					if err != nil || v == 0 {
+						return 0, 0, false
+					}
+					return n, uint32(v), true
+				}
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// numberRun returns the leading ASCII digits of b.
+func numberRun(b []byte) []byte {
+	k := 0
+	for k < len(b) && b[k] >= '0' && b[k] <= '9' {
+		k++
+	}
+	return b[:k]
 }

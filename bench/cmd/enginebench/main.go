@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -43,8 +44,9 @@ var errBadData = errors.New("enginebench: unexpected data")
 func main() {
 	view := flag.String("view", viewImaplib, "engine view: imaplib or typed")
 	opName := flag.String("op", "", "operation")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the operation to this file")
 	flag.Parse()
-	res, err := run(*view, *opName)
+	res, err := run(*view, *opName, *cpuProfile)
 	if err == nil {
 		err = res.Write(os.Stdout)
 	}
@@ -54,7 +56,7 @@ func main() {
 	}
 }
 
-func run(view, opName string) (benchop.Result, error) {
+func run(view, opName, cpuProfile string) (benchop.Result, error) {
 	op, err := benchop.ParseOp(opName)
 	if err != nil {
 		return benchop.Result{}, err
@@ -85,9 +87,22 @@ func run(view, opName string) (benchop.Result, error) {
 	if _, err := c.Select(ctx, benchop.Mailbox, true); err != nil {
 		return benchop.Result{}, err
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return benchop.Result{}, fmt.Errorf("enginebench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return benchop.Result{}, fmt.Errorf("enginebench: %w", err)
+		}
+	}
 	start := time.Now()
 	items, n, err := do(ctx, c, op)
 	res := benchop.Result{Seconds: time.Since(start).Seconds(), Items: items, Bytes: n}
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return res, err
 	}

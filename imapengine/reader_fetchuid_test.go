@@ -1,0 +1,54 @@
+package imapengine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
+)
+
+func TestSolicitedFetchUID(t *testing.T) {
+	tests := []struct {
+		name     string
+		lines    []string // response lines; a literal sits between each two
+		seq, uid uint32
+		ok       bool
+	}{
+		{"uid only", []string{"* 3 FETCH (UID 17)"}, 3, 17, true},
+		{"after flags", []string{`* 1 FETCH (FLAGS (\Seen UID) UID 9 RFC822.SIZE 10)`}, 1, 9, true},
+		{"lower case", []string{"* 2 FETCH (uid 5)"}, 2, 5, true},
+		{"uid in a quoted string", []string{`* 1 FETCH (ENVELOPE ("d" "UID 5" NIL NIL NIL NIL NIL NIL NIL NIL) UID 6)`}, 1, 6, true},
+		{"quoted with escapes", []string{`* 1 FETCH (X-A "a\" UID 4 \\" UID 8)`}, 1, 8, true},
+		{"uid in a section", []string{"* 1 FETCH (BODY[HEADER.FIELDS (UID)] {3}", " UID 12)"}, 1, 12, true},
+		{"after a literal", []string{"* 4 FETCH (RFC822 {5}", " UID 44)"}, 4, 44, true},
+		{"literal holds uid", []string{"* 4 FETCH (RFC822 {5}", ")"}, 0, 0, false},
+		{"origin and NIL value", []string{"* 1 FETCH (BODY[]<0> NIL UID 3)"}, 1, 3, true},
+		{"NIL section value", []string{"* 1 FETCH (BODY[] NIL UID 3)"}, 1, 3, true},
+		{"uid as a value", []string{"* 1 FETCH (X-KIND UID RFC822.SIZE 3)"}, 0, 0, false},
+		{"no uid", []string{"* 1 FETCH (FLAGS ())"}, 0, 0, false},
+		{"uid zero", []string{"* 1 FETCH (UID 0)"}, 0, 0, false},
+		{"uid overflow", []string{"* 1 FETCH (UID 4294967296)"}, 0, 0, false},
+		{"uid max", []string{"* 1 FETCH (UID 4294967295)"}, 1, 4294967295, true},
+		{"uid without number", []string{"* 1 FETCH (UID NIL)"}, 0, 0, false},
+		{"uid at end of line", []string{"* 1 FETCH (UID"}, 0, 0, false},
+		{"after the list", []string{"* 1 FETCH (FLAGS ()) UID 5"}, 0, 0, false},
+		{"no list", []string{"* 1 FETCH UID 5"}, 0, 0, false},
+		{"no number", []string{"* FETCH (UID 5)"}, 0, 0, false},
+		{"unbalanced", []string{"* 1 FETCH (FLAGS ((((("}, 0, 0, false},
+		{"unterminated quote", []string{`* 1 FETCH (X "abc`}, 0, 0, false},
+		{"trailing backslash", []string{`* 1 FETCH (X "abc\`}, 0, 0, false},
+	}
+	for _, tt := range tests {
+		resp := &imapwire.Response{}
+		for i, l := range tt.lines {
+			resp.Lines = append(resp.Lines, []byte(l))
+			if i > 0 {
+				resp.Literals = append(resp.Literals, []byte(strings.Repeat("x", 5)))
+			}
+		}
+		seq, uid, ok := solicitedFetchUID(resp)
+		if seq != tt.seq || uid != tt.uid || ok != tt.ok {
+			t.Errorf("%s: got %d, %d, %v; want %d, %d, %v", tt.name, seq, uid, ok, tt.seq, tt.uid, tt.ok)
+		}
+	}
+}
