@@ -12,6 +12,12 @@
 // Sessions that IDLE on a mailbox are told about new mail, expunges and flag
 // changes made by other sessions (and by Deliver) through go-imap's
 // MailboxTracker, which the in-memory backend uses for every mailbox.
+//
+// Limits of the backend (go-imap v2.0.0-beta.8): no CONDSTORE or QRESYNC
+// (no MODSEQ, no VANISHED), no \Recent, no QUOTA, ACL, METADATA, SORT or
+// THREAD; flags and keywords are stored and returned in lower case
+// ("\seen"), which RFC 3501 allows for system flags but which loses a
+// keyword's spelling; PERMANENTFLAGS lists only the flags in use plus \*.
 package devserver
 
 import (

@@ -264,3 +264,14 @@ func (ss *session) Copy(numSet imap.NumSet, dest string) (*imap.CopyData, error)
 func (ss *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
 	return ss.UserSession.Move(w, numSet, canonical(dest))
 }
+
+// Idle first writes the updates queued since the last command, then waits
+// for new ones. imapmemserver's Idle only wakes on updates that arrive after
+// it starts, so mail delivered between a command and IDLE would otherwise
+// wait for the next update or command.
+func (ss *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	if err := ss.UserSession.Poll(w, true); err != nil {
+		return err
+	}
+	return ss.UserSession.Idle(w, stop)
+}
