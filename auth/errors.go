@@ -41,6 +41,8 @@ var (
 	// ErrBadClaim reports a missing, duplicated or malformed application claim
 	// (sub, ups, imap_user, cred, oauth_token, scope).
 	ErrBadClaim = errors.New("auth: bad claim")
+	// ErrNotConfigured reports Verify on a Verifier not made by NewVerifier.
+	ErrNotConfigured = errors.New("auth: verifier not configured")
 )
 
 // ErrInvalidConfig is matched (errors.Is) by every *ConfigError.
@@ -93,7 +95,7 @@ func (e *TokenError) Unwrap() []error {
 // TokenError message, most specific first.
 var knownReasons = []error{
 	ErrUnknownKeyID, ErrKeyIDRequired, ErrAlgorithmMismatch, ErrWrongType,
-	ErrCriticalHeader, ErrLifetimeExceeded, ErrBadClaim,
+	ErrCriticalHeader, ErrLifetimeExceeded, ErrBadClaim, ErrNotConfigured,
 	jwt.ErrTokenMalformed, jwt.ErrTokenSignatureInvalid, jwt.ErrTokenRequiredClaimMissing,
 	jwt.ErrTokenInvalidAudience, jwt.ErrTokenExpired, jwt.ErrTokenUsedBeforeIssued,
 	jwt.ErrTokenInvalidIssuer, jwt.ErrTokenNotValidYet, jwt.ErrInvalidType,

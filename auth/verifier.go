@@ -251,7 +251,13 @@ func newState(cfg Config) (*verifierState, error) {
 // ErrTokenTooLarge or ErrTokenExpired where they apply; golang-jwt's reason
 // and this package's reason sentinels (ErrUnknownKeyID, ...) are in its chain.
 func (v *Verifier) Verify(token string) (*Claims, error) {
-	st := v.state.Load()
+	var st *verifierState
+	if v != nil {
+		st = v.state.Load()
+	}
+	if st == nil {
+		return nil, &TokenError{Kind: ErrTokenInvalid, Reason: ErrNotConfigured}
+	}
 	if len(token) > st.cfg.MaxTokenSize {
 		return nil, &TokenError{Kind: ErrTokenTooLarge}
 	}
@@ -262,6 +268,9 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 	var lifetime time.Duration
 	if tc.IssuedAt != nil {
 		lifetime = tc.ExpiresAt.Sub(tc.IssuedAt.Time)
+		if lifetime <= 0 {
+			return nil, tokenErr(fmt.Errorf("%w: exp not after iat", ErrBadClaim))
+		}
 	} else {
 		lifetime = tc.ExpiresAt.Sub(st.cfg.Now()) - st.cfg.Leeway
 	}

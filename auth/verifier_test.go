@@ -137,6 +137,7 @@ func TestTimeClaims(t *testing.T) {
 		{"iat now+2min", s(with(c, "iat", u(2*time.Minute))), []error{jwt.ErrTokenUsedBeforeIssued}},
 		{"iat now+20s", s(with(c, "iat", u(20*time.Second))), nil},
 		{"exp not a number", s(with(c, "exp", "tomorrow")), []error{ErrTokenInvalid}},
+		{"exp before iat", s(with(c, "iat", u(20*time.Second), "exp", u(10*time.Second))), []error{ErrBadClaim}},
 		{"lifetime 15min", s(with(c, "exp", u(15*time.Minute))), nil},
 		{"lifetime 15min+1s", s(with(c, "exp", u(15*time.Minute+time.Second))), []error{ErrLifetimeExceeded}},
 		{"lifetime a year", s(with(c, "exp", u(365*24*time.Hour))), []error{ErrLifetimeExceeded}},
@@ -348,5 +349,13 @@ func TestConfigCopied(t *testing.T) {
 	delete(keys, "a")
 	if _, err := v.Verify(mint(t, jwt.SigningMethodEdDSA, k.ed, baseClaims(), "kid", "a")); err != nil {
 		t.Errorf("key map was not copied: %v", err)
+	}
+}
+
+func TestZeroVerifier(t *testing.T) {
+	for _, v := range []*Verifier{nil, {}} {
+		if _, err := v.Verify("a.b.c"); !errors.Is(err, ErrNotConfigured) || !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("Verify on %v: %v", v, err)
+		}
 	}
 }
