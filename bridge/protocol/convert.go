@@ -219,15 +219,24 @@ func FromSearchData(d *imap.SearchData) SearchResult {
 }
 
 // FromUIDs returns the search result for a list of UIDs: the set is
-// sorted, deduplicated and compacted into ranges ("1:3,7").
+// sorted, deduplicated and compacted into ranges ("1:3,7"); 0 is
+// skipped.
 func FromUIDs(uids []uint32) SearchResult {
-	return SearchResult{UIDs: CompactSet(uids), Count: uint64(len(slices.Compact(slices.Sorted(slices.Values(uids)))))}
+	s := slices.Compact(slices.Sorted(slices.Values(uids)))
+	if len(s) > 0 && s[0] == 0 {
+		s = s[1:]
+	}
+	return SearchResult{UIDs: compact(s), Count: uint64(len(s))}
 }
 
 // CompactSet formats numbers as a sorted IMAP set with runs merged into
 // ranges, "" for none. Zero is skipped (it is never a UID).
 func CompactSet(nums []uint32) string {
-	s := slices.Compact(slices.Sorted(slices.Values(nums)))
+	return compact(slices.Compact(slices.Sorted(slices.Values(nums))))
+}
+
+// compact formats sorted, deduplicated numbers.
+func compact(s []uint32) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		if s[i] == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -98,10 +99,15 @@ func decodeError(err error) *ProtocolError {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		if te.Value == "number" || strings.HasPrefix(te.Value, "number ") {
-			return badRequest(ErrNumber, "member %q: number out of range", te.Field)
+		field := strings.TrimPrefix(te.Field, "Header.")
+		if strings.HasPrefix(te.Value, "number") && te.Type != nil {
+			switch te.Type.Kind() {
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+				return badRequest(ErrNumber, "member %q: number out of range", field)
+			}
 		}
-		return badRequest(ErrFieldType, "member %q: wrong type %s", te.Field, te.Value)
+		return badRequest(ErrFieldType, "member %q: wrong type %s", field, te.Value)
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		return badRequest(ErrUnknownField, "unknown member %s", strings.TrimPrefix(msg, "json: unknown field "))
