@@ -102,6 +102,15 @@ func (i *Idler) Start(ctx context.Context) error {
 	timeout := time.NewTimer(c.opts.commandTimeout())
 	defer timeout.Stop()
 	got, err := c.awaitContinuation(ctx, p, timeout.C)
+	if err == nil && !got && p.err == nil && p.typ == "OK" {
+		// The "+" and a tagged OK were both ready (a server that ends the
+		// IDLE at once): the IDLE did start, and iteration ends at once.
+		select {
+		case <-c.contCh:
+			got = true
+		default:
+		}
+	}
 	if err != nil {
 		i.stopCapture()
 		c.releaseWrite()
