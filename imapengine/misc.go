@@ -208,3 +208,13 @@ func (c *Client) rawRead(ctx context.Context, n int64) ([]byte, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// ClearUntagged drops every accumulated untagged response. Programs that use
+// only the typed view and events (a long-lived bridge session, say) call it
+// so unsolicited data they never pop does not pile up to Limits.MaxUntagged.
+func (c *Client) ClearUntagged() {
+	c.mu.Lock()
+	c.untagged = make(map[string][]Datum)
+	c.nuntagged = 0
+	c.mu.Unlock()
+}
