@@ -317,7 +317,7 @@ func collectKeys(t reflect.Type, into map[string]string, depth int) {
 	}
 }
 
-// errorsAs is errors.As for *ProtocolError.
+// asProtocolError is errors.As for *ProtocolError.
 func asProtocolError(err error) (*ProtocolError, bool) {
 	var pe *ProtocolError
 	ok := errors.As(err, &pe)
