@@ -134,9 +134,13 @@ func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Tim
 		switch typ {
 		case "EXISTS":
 			c.sel.exists(n)
-			c.queueEventLocked(Event{Kind: EventExists, Count: n, Received: now})
+			if !c.selectPendingLocked() { // part of the SELECT result, not news
+				c.queueEventLocked(Event{Kind: EventExists, Count: n, Received: now})
+			}
 		case "RECENT":
-			c.queueEventLocked(Event{Kind: EventRecent, Count: n, Received: now})
+			if !c.selectPendingLocked() {
+				c.queueEventLocked(Event{Kind: EventRecent, Count: n, Received: now})
+			}
 		case "EXPUNGE":
 			uid := c.sel.expunge(n)
 			c.queueEventLocked(Event{Kind: EventExpunge, Seq: imap.SeqNum(n), UID: uid, Received: now})
@@ -191,6 +195,17 @@ func (c *Client) fetchPendingLocked() bool {
 	for _, p := range c.pending {
 		switch p.name {
 		case "FETCH", "STORE", "PARTIAL", "UID":
+			return true
+		}
+	}
+	return false
+}
+
+// selectPendingLocked reports whether a SELECT or EXAMINE is pending: the
+// EXISTS and RECENT it solicits describe the new mailbox, not a change.
+func (c *Client) selectPendingLocked() bool {
+	for _, p := range c.pending {
+		if p.name == "SELECT" || p.name == "EXAMINE" {
 			return true
 		}
 	}

@@ -17,6 +17,9 @@ const (
 	// DatumPair is a (header, literal) tuple, encoded as a two-element
 	// array of string-or-{"base64"} values.
 	DatumPair
+	// DatumList is a nested data list (getquotaroot's [quotaroot, quota]),
+	// encoded as {"list": [datum, ...]} so it can never be mistaken for a pair.
+	DatumList
 )
 
 // Datum is one item of the data list of an imaplib relay response. Bytes
@@ -29,6 +32,8 @@ type Datum struct {
 	Data []byte
 	// Literal is the literal of a DatumPair.
 	Literal []byte
+	// Items are the data of a DatumList.
+	Items []Datum
 }
 
 // NullDatum returns the datum for None.
@@ -42,9 +47,22 @@ func PairDatum(header, literal []byte) Datum {
 	return Datum{Kind: DatumPair, Data: header, Literal: literal}
 }
 
+// ListDatum returns the datum for a nested data list.
+func ListDatum(items []Datum) Datum { return Datum{Kind: DatumList, Items: items} }
+
 // MarshalJSON implements json.Marshaler.
 func (d Datum) MarshalJSON() ([]byte, error) {
 	switch d.Kind {
+	case DatumList:
+		items := d.Items
+		if items == nil {
+			items = []Datum{}
+		}
+		inner, err := json.Marshal(items)
+		if err != nil {
+			return nil, err
+		}
+		return append(append([]byte(`{"list":`), inner...), '}'), nil
 	case DatumBytes:
 		return encodeBinary(d.Data)
 	case DatumPair:
@@ -91,6 +109,15 @@ func (d *Datum) UnmarshalJSON(data []byte) error {
 		}
 		*d = PairDatum(pv[0], pv[1])
 		return nil
+	}
+	if len(data) > 7 && data[0] == '{' && bytes.Contains(data[:min(len(data), 16)], []byte(`"list"`)) {
+		var l struct {
+			List []Datum `json:"list"`
+		}
+		if err := json.Unmarshal(data, &l); err == nil && l.List != nil {
+			*d = ListDatum(l.List)
+			return nil
+		}
 	}
 	v, err := decodeBinary(data)
 	if err != nil {

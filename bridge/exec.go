@@ -1,0 +1,255 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/imapbridge/imapbridge/bridge/protocol"
+	"github.com/imapbridge/imapbridge/imapengine"
+	"github.com/imapbridge/imapbridge/imapengine/imap"
+)
+
+// execLoop runs requests one at a time, in arrival order. Whenever a mailbox
+// is selected and no request is waiting, the IMAP connection idles (IDLE, or
+// NOOP polling without it) so untagged data is pushed as it arrives; a new
+// request leaves IDLE transparently and idling resumes after it.
+func (s *session) execLoop() {
+	for {
+		if s.ctx.Err() != nil {
+			return
+		}
+		if s.selectedMailbox() != "" {
+			if !s.idleUntilRequest() {
+				return
+			}
+			continue
+		}
+		select {
+		case r := <-s.requests:
+			s.handle(r)
+		case <-s.ctx.Done():
+			return
+		case <-s.client.Done():
+			s.upstreamLost()
+			return
+		}
+	}
+}
+
+// idleUntilRequest idles until a request arrives (then handles it) or the
+// session ends; false means the session is over.
+func (s *session) idleUntilRequest() bool {
+	ictx, stop := context.WithCancel(s.ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.client.IdleLoop(ictx, &s.srv.cfg.Idle) }()
+	s.state(protocol.StateIdle)
+	select {
+	case r := <-s.requests:
+		stop()
+		if err := <-done; err != nil {
+			s.upstreamLost()
+			return false
+		}
+		s.handle(r)
+		return true
+	case err := <-done:
+		stop()
+		if err != nil || s.client.Err() != nil {
+			s.upstreamLost()
+			return false
+		}
+		return s.ctx.Err() == nil
+	case <-s.ctx.Done():
+		stop()
+		<-done
+		return false
+	}
+}
+
+// upstreamLost reports a dead IMAP connection and ends the session so the
+// client reconnects and resynchronises (1011 try-again semantics via 1013).
+func (s *session) upstreamLost() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.sendError("", protocol.CodeUnavailable, "IMAP connection lost", nil)
+	s.closeWith(protocol.CloseTryLater, "upstream lost")
+}
+
+// state pushes a state event when the session's state changes.
+func (s *session) state(st string) {
+	s.evMu.Lock()
+	changed := s.lastState != st
+	s.lastState = st
+	s.evMu.Unlock()
+	if changed {
+		s.pushEvent(protocol.Event{Event: protocol.EventState, State: st}, time.Time{})
+	}
+}
+
+func (s *session) selectedMailbox() string {
+	s.evMu.Lock()
+	defer s.evMu.Unlock()
+	return s.mailbox
+}
+
+func (s *session) setMailbox(m string) {
+	s.evMu.Lock()
+	s.mailbox = m
+	s.evMu.Unlock()
+}
+
+// pushEvent numbers an event and queues it.
+func (s *session) pushEvent(e protocol.Event, received time.Time) {
+	s.evMu.Lock()
+	s.evSeq++
+	e.Seq = s.evSeq
+	if e.Mailbox == "" && e.Event != protocol.EventState && e.Event != protocol.EventAlert && e.Event != protocol.EventBye {
+		e.Mailbox = s.mailbox
+	}
+	// Queue under evMu so frames leave in sequence order.
+	s.sendFrame(e, e.Event, received)
+	s.evMu.Unlock()
+}
+
+// onEvent turns the engine's unsolicited data into event frames at once.
+func (s *session) onEvent(ev imapengine.Event) {
+	var e protocol.Event
+	switch ev.Kind {
+	case imapengine.EventExists:
+		e = protocol.Event{Event: protocol.EventExists, Count: ev.Count}
+	case imapengine.EventRecent:
+		e = protocol.Event{Event: protocol.EventRecent, Count: ev.Count}
+	case imapengine.EventExpunge:
+		e = protocol.Event{Event: protocol.EventExpunge, UID: uint32(ev.UID), SeqNum: uint32(ev.Seq)}
+	case imapengine.EventFetch:
+		if ev.Message == nil || !ev.Message.HasFlags {
+			return
+		}
+		e = protocol.Event{Event: protocol.EventFlags, UID: uint32(ev.UID), SeqNum: uint32(ev.Seq),
+			Flags: flagStrings(ev.Message.Flags), ModSeq: ev.Message.ModSeq}
+	case imapengine.EventVanished:
+		if ev.Vanished == nil {
+			return
+		}
+		e = protocol.FromVanished("", ev.Vanished)
+	case imapengine.EventAlert:
+		e = protocol.Event{Event: protocol.EventAlert, Text: ev.Text}
+	case imapengine.EventBye:
+		e = protocol.Event{Event: protocol.EventBye, Text: ev.Text}
+	default:
+		return
+	}
+	s.pushEvent(e, ev.Received)
+}
+
+func flagStrings(fl []imap.Flag) []string {
+	out := make([]string, len(fl))
+	for i, f := range fl {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// handle runs one request and sends its response or error frame.
+func (s *session) handle(r received) {
+	op := r.req.Op()
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Minute)
+	res, err := s.dispatch(ctx, r.req)
+	cancel()
+	status := "ok"
+	if err != nil {
+		status = s.sendRequestError(r.req.RequestID(), err)
+	} else if res != nil {
+		s.sendFrame(res, "", time.Time{})
+	}
+	s.srv.met.commands.WithLabelValues(op, status).Inc()
+	s.srv.met.latency.WithLabelValues(op).Observe(time.Since(r.at).Seconds())
+	if s.selectedMailbox() == "" {
+		s.state(protocol.StateReady)
+	}
+	if s.client.Err() != nil {
+		s.upstreamLost()
+	}
+}
+
+// reqError is a request failure with its protocol error code.
+type reqError struct {
+	code protocol.ErrorCode
+	msg  string
+}
+
+func (e *reqError) Error() string { return "bridge: " + string(e.code) + ": " + e.msg }
+
+func fail(code protocol.ErrorCode, msg string) error { return &reqError{code: code, msg: msg} }
+
+// sendRequestError maps err to an error frame and returns the metrics status.
+func (s *session) sendRequestError(id string, err error) string {
+	var re *reqError
+	if errors.As(err, &re) {
+		s.sendError(id, re.code, re.msg, nil)
+		return string(re.code)
+	}
+	var se *imapengine.StatusError
+	if errors.As(err, &se) {
+		code := protocol.CodeIMAPNo
+		if se.Status == "BAD" {
+			code = protocol.CodeIMAPBad
+		}
+		s.sendError(id, code, "the IMAP server refused the command", imapErr(err))
+		return string(code)
+	}
+	switch {
+	case errors.Is(err, imapengine.ErrBadArgument):
+		s.sendError(id, protocol.CodeBadRequest, "invalid argument", nil)
+		return string(protocol.CodeBadRequest)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, imapengine.ErrTimeout):
+		s.sendError(id, protocol.CodeTimeout, "the IMAP server did not answer in time", nil)
+		return string(protocol.CodeTimeout)
+	case errors.Is(err, imapengine.ErrNotSupported):
+		s.sendError(id, protocol.CodeUnavailable, "not supported by the IMAP server", nil)
+		return string(protocol.CodeUnavailable)
+	case errors.Is(err, imapengine.ErrAbort):
+		s.sendError(id, protocol.CodeAbort, "IMAP connection lost", nil)
+		return string(protocol.CodeAbort)
+	case errors.Is(err, imapengine.ErrIMAP):
+		s.sendError(id, protocol.CodeBadRequest, "command not possible now", nil)
+		return string(protocol.CodeBadRequest)
+	}
+	s.log.Warn("request failed", "err", errSummary(err))
+	s.sendError(id, protocol.CodeUnavailable, "request failed", nil)
+	return string(protocol.CodeUnavailable)
+}
+
+// imapErr extracts the server's NO/BAD for an error frame.
+func imapErr(err error) *protocol.IMAPError {
+	var se *imapengine.StatusError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	text := se.Text
+	if se.Code != "" {
+		// Drop the "[CODE arg] " prefix from the human text.
+		if i := indexByte(text, ']'); i >= 0 && i+1 < len(text) {
+			text = trimSpace(text[i+1:])
+		}
+	}
+	return &protocol.IMAPError{Type: se.Status, Code: se.Code, Text: text}
+}
+
+func indexByte(s string, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && s[0] == ' ' {
+		s = s[1:]
+	}
+	return s
+}

@@ -1,0 +1,41 @@
+package bridge
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the bridge's Prometheus metrics.
+type metrics struct {
+	sessions     prometheus.Gauge
+	sessionsOpen prometheus.Counter
+	commands     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	events       *prometheus.CounterVec
+	pushLatency  prometheus.Histogram
+	refused      *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "imapbridge_sessions", Help: "Live WebSocket sessions."}),
+		sessionsOpen: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "imapbridge_sessions_opened_total", Help: "Sessions opened."}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imapbridge_commands_total", Help: "Requests handled, by op and status."}, []string{"op", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "imapbridge_command_seconds", Help: "Request latency from frame read to response queued, by op.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"op"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imapbridge_events_pushed_total", Help: "Events pushed to browsers, by event."}, []string{"event"}),
+		pushLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "imapbridge_push_latency_seconds", Help: "From the IMAP read of an unsolicited response to its WebSocket write.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 4, 10)}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imapbridge_refused_total", Help: "Handshakes and sessions refused, by reason."}, []string{"reason"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.sessions, m.sessionsOpen, m.commands, m.latency, m.events, m.pushLatency, m.refused)
+	}
+	return m
+}

@@ -1,0 +1,422 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/imapbridge/imapbridge/auth"
+	"github.com/imapbridge/imapbridge/bridge/protocol"
+	"github.com/imapbridge/imapbridge/imapengine"
+)
+
+// session is one authenticated WebSocket and its dedicated IMAP connection.
+//
+// Goroutines: run (the owner) starts a frame reader, a writer and a pinger,
+// and itself executes requests in order, idling the IMAP connection whenever
+// a mailbox is selected and nothing is pending. The engine's event goroutine
+// calls onEvent. Every goroutine ends before run returns.
+type session struct {
+	srv    *Server
+	conn   *websocket.Conn
+	ip     netip.Addr
+	id     string
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	claims   *auth.Claims
+	ups      *Upstream
+	client   *imapengine.Client
+	loggedIn bool
+
+	out      chan outFrame
+	outBytes atomic.Int64
+	requests chan received
+
+	evMu      sync.Mutex
+	evSeq     uint64
+	mailbox   string            // selected mailbox (guarded by evMu)
+	lastState string            // last state event sent (guarded by evMu)
+	uidVals   map[string]uint32 // last UIDVALIDITY seen per mailbox (executor only)
+
+	closeOnce   sync.Once
+	closeCode   websocket.StatusCode
+	closeReason string
+}
+
+// outFrame is one encoded server frame waiting for the writer.
+type outFrame struct {
+	data     []byte
+	event    string    // event name, for metrics
+	received time.Time // when the IMAP data behind an event was read
+}
+
+// received is one decoded request with its arrival time.
+type received struct {
+	req protocol.Request
+	at  time.Time
+}
+
+func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
+	ctx, cancel := context.WithCancel(s.ctx)
+	id := strconv.FormatUint(s.nextID.Add(1), 36) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	return &session{
+		srv: s, conn: conn, ip: ip, id: id, ctx: ctx, cancel: cancel,
+		log:      s.log.With("session", id),
+		out:      make(chan outFrame, s.lim.OutboundQueue),
+		requests: make(chan received, s.lim.MaxInFlight),
+		uidVals:  map[string]uint32{},
+	}
+}
+
+// closeWith ends the session with a WebSocket close code; the first call wins.
+func (s *session) closeWith(code websocket.StatusCode, reason string) {
+	s.closeOnce.Do(func() {
+		s.closeCode, s.closeReason = code, reason
+		s.cancel()
+	})
+}
+
+// run drives the session to its end.
+func (s *session) run(token string) {
+	defer s.cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.writeLoop() }()
+
+	if err := s.authenticate(token); err != nil {
+		s.finish(&wg)
+		return
+	}
+	user := s.claims.Subject
+	if !s.srv.reg.acquireUser(user, s.srv.lim.SessionsPerUser) {
+		s.srv.met.refused.WithLabelValues("user_cap").Inc()
+		s.sendError("", protocol.CodeLimit, "too many sessions for this user", nil)
+		s.closeWith(protocol.CloseTryLater, "too many sessions")
+		s.finish(&wg)
+		return
+	}
+	defer s.srv.reg.releaseUser(user)
+
+	// The token's expiry ends the session (4401), with the verifier's leeway.
+	exp := time.AfterFunc(time.Until(s.claims.ExpiresAt), func() {
+		s.closeWith(protocol.CloseAuth, "token expired")
+	})
+	defer exp.Stop()
+
+	if err := s.connectUpstream(); err != nil {
+		s.finish(&wg)
+		return
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); s.readLoop() }()
+	go func() { defer wg.Done(); s.pingLoop() }()
+	s.sendHello()
+	s.execLoop()
+	s.finish(&wg)
+}
+
+// finish logs the IMAP connection out, closes the WebSocket and waits for
+// the session's goroutines.
+func (s *session) finish(wg *sync.WaitGroup) {
+	s.closeWith(websocket.StatusNormalClosure, "")
+	if s.client != nil {
+		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = s.client.Logout(lctx)
+		cancel()
+		s.client.Shutdown()
+	}
+	wg.Wait()
+	_ = s.conn.Close(s.closeCode, s.closeReason)
+	s.log.Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
+}
+
+// authenticate verifies the token from the subprotocol, or from the first
+// frame within the auth deadline. No IMAP connection exists before it.
+func (s *session) authenticate(token string) error {
+	id := ""
+	if token == "" {
+		ctx, cancel := context.WithTimeout(s.ctx, s.srv.lim.AuthDeadline)
+		typ, data, err := s.conn.Read(ctx)
+		cancel()
+		if err != nil {
+			s.closeWith(protocol.ClosePolicy, "authentication deadline")
+			return err
+		}
+		req, err := s.decode(typ, data)
+		if err != nil {
+			s.closeWith(protocol.ClosePolicy, "authentication required")
+			return err
+		}
+		ar, ok := req.(*protocol.AuthRequest)
+		if !ok {
+			s.sendError(req.RequestID(), protocol.CodeAuth, "the first frame must be auth", nil)
+			s.closeWith(protocol.ClosePolicy, "authentication required")
+			return ErrForbidden
+		}
+		id, token = ar.ID, ar.Token
+	}
+	if len(token) > s.srv.lim.MaxTokenSize {
+		s.sendError(id, protocol.CodeAuth, "token too large", nil)
+		s.closeWith(protocol.CloseAuth, "invalid token")
+		return auth.ErrTokenTooLarge
+	}
+	claims, err := s.srv.cfg.Verifier.Verify(token)
+	if err != nil {
+		s.srv.met.refused.WithLabelValues("token").Inc()
+		s.sendError(id, protocol.CodeAuth, "invalid or expired token", nil)
+		s.closeWith(protocol.CloseAuth, "invalid token")
+		return err
+	}
+	name := claims.Upstream
+	if name == "" {
+		name = s.srv.cfg.DefaultUpstream
+	}
+	ups := s.srv.upstreams[name]
+	if ups == nil {
+		s.sendError(id, protocol.CodeForbidden, "unknown upstream", nil)
+		s.closeWith(protocol.ClosePolicy, "unknown upstream")
+		return ErrForbidden
+	}
+	s.claims, s.ups = claims, ups
+	s.log = s.log.With("user", claims.Subject, "upstream", ups.Name)
+	return nil
+}
+
+// connectUpstream dials the IMAP server and, except in password mode (the
+// browser sends a login frame), authenticates.
+func (s *session) connectUpstream() error {
+	opts := s.srv.cfg.IMAP
+	opts.OnEvent = s.onEvent
+	opts.Logger = nil // engine traces are off in the bridge; secrets never reach logs anyway
+	d := &Dialer{Resolver: s.srv.cfg.Resolver, AllowPrivate: s.ups.AllowPrivate, Dial: s.srv.cfg.Dial}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	c, err := s.ups.dial(ctx, s.claims.IMAPUser, d, opts)
+	if err != nil {
+		s.log.Info("upstream connect failed", "err", errSummary(err))
+		s.sendError("", protocol.CodeUnavailable, "IMAP server unavailable", nil)
+		s.closeWith(protocol.CloseTryLater, "upstream unavailable")
+		return err
+	}
+	s.client = c
+	if s.ups.Security == SecurityStdio || c.State() != imapengine.StateNonAuth {
+		s.loggedIn = true
+		return nil
+	}
+	switch s.claims.Credential {
+	case auth.CredentialMaster:
+		if s.ups.MasterUser == "" {
+			s.sendError("", protocol.CodeForbidden, "master login not configured for this upstream", nil)
+			s.closeWith(protocol.ClosePolicy, "forbidden")
+			return ErrForbidden
+		}
+		_, err = c.AuthenticateSASL(ctx, imapengine.PlainAuth(s.claims.IMAPUser, s.ups.MasterUser, s.ups.MasterPassword))
+	case auth.CredentialOAuth:
+		mech := imapengine.XOAuth2(s.claims.IMAPUser, s.claims.OAuthToken)
+		if s.ups.OAuthMechanism == "OAUTHBEARER" {
+			mech = imapengine.OAuthBearer(s.claims.IMAPUser, s.claims.OAuthToken, "", 0)
+		}
+		_, err = c.AuthenticateSASL(ctx, mech)
+	default:
+		return nil // password mode: wait for the login frame
+	}
+	if err != nil {
+		s.sendError("", protocol.CodeAuth, "IMAP authentication failed", imapErr(err))
+		s.closeWith(protocol.CloseAuth, "IMAP authentication failed")
+		return err
+	}
+	s.loggedIn = true
+	return nil
+}
+
+func (s *session) sendHello() {
+	lim := protocol.DefaultLimits()
+	h := protocol.Hello{Protocol: protocol.Subprotocol, Session: s.id, User: s.claims.Subject,
+		Capabilities: s.client.Capabilities(), Limits: lim}
+	s.sendFrame(h, "", time.Time{})
+}
+
+// decode checks and decodes one inbound message.
+func (s *session) decode(typ websocket.MessageType, data []byte) (protocol.Request, error) {
+	if typ != websocket.MessageText {
+		s.closeWith(protocol.ClosePolicy, "binary frames are not accepted")
+		return nil, ErrForbidden
+	}
+	if !utf8.Valid(data) {
+		s.closeWith(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+		return nil, ErrForbidden
+	}
+	req, err := protocol.DecodeRequest(data, 32)
+	if err != nil {
+		var pe *protocol.ProtocolError
+		if errors.As(err, &pe) {
+			s.sendFrame(pe.Frame(), "", time.Time{})
+		} else {
+			s.sendError("", protocol.CodeBadRequest, "malformed frame", nil)
+		}
+		return nil, err
+	}
+	return req, nil
+}
+
+// readLoop reads frames, applies the rate and in-flight limits, and queues
+// requests for the executor.
+func (s *session) readLoop() {
+	lim := rate.NewLimiter(rate.Limit(s.srv.lim.FramesPerSecond), s.srv.lim.FrameBurst)
+	strikes := 0
+	for {
+		typ, data, err := s.conn.Read(s.ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			switch {
+			case errors.As(err, &ce):
+				s.closeWith(websocket.StatusNormalClosure, "")
+			case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
+				s.closeWith(protocol.CloseTooBig, "frame too big")
+			default:
+				s.closeWith(websocket.StatusNormalClosure, "")
+			}
+			return
+		}
+		at := time.Now()
+		if !lim.Allow() {
+			strikes++
+			if strikes > s.srv.lim.FrameBurst {
+				s.closeWith(protocol.ClosePolicy, "rate limit")
+				return
+			}
+			s.sendError(peekID(data), protocol.CodeLimit, "rate limit: slow down", nil)
+			continue
+		}
+		strikes = 0
+		req, err := s.decode(typ, data)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		select {
+		case s.requests <- received{req: req, at: at}:
+		default:
+			s.sendError(req.RequestID(), protocol.CodeLimit, "too many requests in flight", nil)
+		}
+	}
+}
+
+// peekID extracts a request id for an error frame without trusting the frame.
+func peekID(data []byte) string {
+	var h struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &h) != nil || len(h.ID) > 64 {
+		return ""
+	}
+	return h.ID
+}
+
+// pingLoop pings the browser; a missing pong closes the session.
+func (s *session) pingLoop() {
+	t := time.NewTicker(s.srv.lim.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(s.ctx, s.srv.lim.PongTimeout)
+			err := s.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				s.closeWith(protocol.ClosePolicy, "ping timeout")
+				return
+			}
+		}
+	}
+}
+
+// writeLoop writes queued frames; a write that exceeds WriteTimeout closes
+// the session as a slow consumer.
+func (s *session) writeLoop() {
+	for {
+		select {
+		case f := <-s.out:
+			if !s.write(f) {
+				return
+			}
+		case <-s.ctx.Done():
+			// Flush what is queued (error frames explaining the close), briefly.
+			for {
+				select {
+				case f := <-s.out:
+					if !s.write(f) {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *session) write(f outFrame) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), s.srv.lim.WriteTimeout)
+	err := s.conn.Write(ctx, websocket.MessageText, f.data)
+	cancel()
+	s.outBytes.Add(-int64(len(f.data)))
+	if err != nil {
+		s.closeWith(protocol.ClosePolicy, "too slow")
+		return false
+	}
+	if f.event != "" {
+		s.srv.met.events.WithLabelValues(f.event).Inc()
+		s.srv.met.pushLatency.Observe(time.Since(f.received).Seconds())
+	}
+	return true
+}
+
+// sendFrame queues a frame; a full queue closes the session (slow consumer).
+func (s *session) sendFrame(v protocol.Frame, event string, received time.Time) {
+	data, err := protocol.Encode(v)
+	if err != nil {
+		s.log.Error("encode frame", "err", err)
+		return
+	}
+	if s.outBytes.Add(int64(len(data))) > int64(s.srv.lim.OutboundBytes) {
+		s.outBytes.Add(-int64(len(data)))
+		s.closeWith(protocol.ClosePolicy, "too slow")
+		return
+	}
+	select {
+	case s.out <- outFrame{data: data, event: event, received: received}:
+	default:
+		s.outBytes.Add(-int64(len(data)))
+		s.closeWith(protocol.ClosePolicy, "too slow")
+	}
+}
+
+func (s *session) sendError(id string, code protocol.ErrorCode, msg string, ie *protocol.IMAPError) {
+	s.sendFrame(protocol.ErrorFrame{ID: id, Error: protocol.ErrorInfo{Code: code, Message: msg, IMAP: ie}}, "", time.Time{})
+}
+
+// errSummary renders err for logs: imapengine and net errors never hold secrets.
+func errSummary(err error) string {
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprint(err)
+}

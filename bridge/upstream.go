@@ -1,0 +1,142 @@
+package bridge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/imapbridge/imapbridge/imapengine"
+)
+
+// Security is how the bridge protects its connection to an upstream.
+type Security string
+
+// The upstream transports.
+const (
+	// SecurityTLS is implicit TLS (port 993), the default and the safe choice.
+	SecurityTLS Security = "tls"
+	// SecuritySTARTTLS is port 143 upgraded before any credential; the bridge
+	// fails closed if the upgrade is not offered or is tampered with.
+	SecuritySTARTTLS Security = "starttls"
+	// SecurityPlain is cleartext IMAP. It is refused unless the upstream
+	// sets AllowPlaintext and AllowPrivate: local development only.
+	SecurityPlain Security = "plain"
+	// SecurityStdio runs Command on the bridge host and speaks IMAP over its
+	// stdin/stdout (a preauthenticated server such as Dovecot's imap binary).
+	SecurityStdio Security = "stdio"
+)
+
+// Upstream is one IMAP server the bridge may connect to. Tokens name an
+// upstream by Name; hosts and transports come only from configuration.
+type Upstream struct {
+	Name     string
+	Addr     string   // host:port (not for stdio)
+	Security Security // default SecurityTLS
+	// Command is the argv of a stdio upstream. The argument "{user}" is
+	// replaced by the token's IMAP user name, which must then match
+	// SafeUserPattern. It is executed directly, never through a shell.
+	Command []string
+	// AllowPrivate permits loopback and private addresses and any port
+	// (development and tests). Without it the bridge dials only public
+	// addresses on 993 (143 with STARTTLS).
+	AllowPrivate bool
+	// AllowPlaintext permits SecurityPlain (with AllowPrivate).
+	AllowPlaintext bool
+	// TLSConfig, if set, is used for TLS and STARTTLS (e.g. a private CA).
+	// Certificates are always verified.
+	TLSConfig *tls.Config
+	// MasterUser and MasterPassword log in on behalf of the token's user in
+	// credential mode "master" (SASL PLAIN with the user as authorization
+	// identity, RFC 4616), never sent to the browser.
+	MasterUser     string
+	MasterPassword string `json:"-"`
+	// OAuthMechanism is "XOAUTH2" (default) or "OAUTHBEARER" for mode "oauth".
+	OAuthMechanism string
+}
+
+// SafeUserPattern is what an IMAP user name must match to be substituted into
+// a stdio upstream's Command.
+var SafeUserPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$`)
+
+// ErrUpstreamConfig reports an invalid upstream definition.
+var ErrUpstreamConfig = errors.New("bridge: invalid upstream")
+
+func (u *Upstream) validate() error {
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("%w %q: %s", ErrUpstreamConfig, u.Name, fmt.Sprintf(f, a...))
+	}
+	if u.Name == "" {
+		return bad("empty name")
+	}
+	if u.Security == "" {
+		u.Security = SecurityTLS
+	}
+	switch u.Security {
+	case SecurityStdio:
+		if len(u.Command) == 0 {
+			return bad("stdio needs a command")
+		}
+		return nil
+	case SecurityTLS, SecuritySTARTTLS:
+	case SecurityPlain:
+		if !u.AllowPlaintext || !u.AllowPrivate {
+			return bad("plaintext needs AllowPlaintext and AllowPrivate")
+		}
+	default:
+		return bad("unknown security %q", u.Security)
+	}
+	if u.TLSConfig != nil && u.TLSConfig.InsecureSkipVerify {
+		return bad("certificate verification cannot be disabled")
+	}
+	host, ps, err := net.SplitHostPort(u.Addr)
+	if err != nil || host == "" {
+		return bad("address must be host:port")
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port <= 0 || port > 65535 {
+		return bad("bad port")
+	}
+	if !u.AllowPrivate {
+		switch {
+		case u.Security == SecurityTLS && port == 993:
+		case u.Security == SecuritySTARTTLS && port == 143:
+		default:
+			return bad("port %d not allowed for %s", port, u.Security)
+		}
+	}
+	return nil
+}
+
+// dial connects to the upstream (not yet authenticated, except stdio).
+func (u *Upstream) dial(ctx context.Context, imapUser string, d *Dialer, opts imapengine.Options) (*imapengine.Client, error) {
+	opts.Dialer = d
+	if u.TLSConfig != nil {
+		opts.TLSConfig = u.TLSConfig
+	}
+	switch u.Security {
+	case SecurityStdio:
+		argv := make([]string, len(u.Command))
+		for i, a := range u.Command {
+			if strings.Contains(a, "{user}") {
+				if !SafeUserPattern.MatchString(imapUser) {
+					return nil, fmt.Errorf("%w: user name not allowed for this upstream", ErrForbidden)
+				}
+				a = strings.ReplaceAll(a, "{user}", imapUser)
+			}
+			argv[i] = a
+		}
+		return imapengine.DialStream(ctx, argv, &opts)
+	case SecurityTLS:
+		return imapengine.DialTLS(ctx, u.Addr, &opts)
+	case SecuritySTARTTLS:
+		return imapengine.DialStartTLS(ctx, u.Addr, &opts)
+	default:
+		opts.AllowPlaintextAuth = true
+		return imapengine.Dial(ctx, u.Addr, &opts)
+	}
+}

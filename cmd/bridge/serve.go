@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/imapbridge/imapbridge/auth"
+	"github.com/imapbridge/imapbridge/bridge"
+	"github.com/imapbridge/imapbridge/internal/devserver"
+)
+
+// Settings of the embedded default.
+const (
+	defaultAddr     = "127.0.0.1:8080"
+	devIssuer       = "imapbridge-dev"
+	devAudience     = "imapbridge"
+	devUpstream     = "demo"
+	devTokenTTL     = 10 * time.Minute
+	shutdownTimeout = 10 * time.Second
+)
+
+func newLogger(o options, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(o.logLevel))
+	ho := &slog.HandlerOptions{Level: lvl}
+	if o.logFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, ho))
+	}
+	return slog.New(slog.NewJSONHandler(w, ho))
+}
+
+// serve runs the bridge until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	log := newLogger(o, stderr)
+	var (
+		cfg    bridge.Config
+		addr   = o.addr
+		dev    *devEnv
+		err    error
+		ln     net.Listener
+		public string
+	)
+	if o.configPath != "" {
+		var fileAddr string
+		cfg, fileAddr, err = loadConfig(o.configPath)
+		if err != nil {
+			return err
+		}
+		if addr == "" {
+			addr = fileAddr
+		}
+	}
+	if addr == "" {
+		addr = defaultAddr
+	}
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	public = "http://" + displayAddr(ln.Addr().String())
+	if o.configPath == "" {
+		dev, err = startDev(ctx, log, public)
+		if err != nil {
+			return err
+		}
+		defer dev.close()
+		cfg = dev.cfg
+	}
+	cfg.Logger = log
+	br, err := bridge.New(cfg)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", br)
+	mux.Handle("/healthz", br)
+	mux.Handle("/readyz", br)
+	mux.Handle("/metrics", br)
+	if dev != nil {
+		mux.HandleFunc("POST /dev/token", dev.serveToken)
+		mux.Handle("/", demoHandler())
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	if dev != nil {
+		fmt.Fprintf(stdout, "imapbridge demo running: open %s/ (IMAP user %q, password %q)\n", public, dev.user, dev.password)
+	} else {
+		fmt.Fprintf(stdout, "imapbridge listening on %s\n", public)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "embedded", dev != nil)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	berr := br.Shutdown(sctx)
+	herr := hs.Shutdown(sctx)
+	<-errc
+	if berr != nil && !errors.Is(berr, context.DeadlineExceeded) {
+		return berr
+	}
+	if herr != nil && !errors.Is(herr, context.DeadlineExceeded) {
+		return herr
+	}
+	return nil
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	if host == "127.0.0.1" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// devEnv is the embedded default: sample IMAP server, signing key, config.
+type devEnv struct {
+	srv            *devserver.Server
+	signer         *auth.Signer
+	cfg            bridge.Config
+	user, password string
+}
+
+func startDev(ctx context.Context, log *slog.Logger, public string) (*devEnv, error) {
+	srv, err := devserver.Start(ctx, devserver.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	const kid = "dev"
+	signer, err := auth.NewEd25519Signer(priv, kid)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	signer.Issuer, signer.Audience = devIssuer, devAudience
+	v, err := auth.NewVerifier(auth.Config{Issuer: devIssuer, Audience: devAudience, Type: signer.Type,
+		PublicKeys: map[string]crypto.PublicKey{kid: priv.Public()}})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	user, pw := srv.User()
+	origins := []string{public}
+	if strings.Contains(public, "://localhost:") {
+		origins = append(origins, strings.Replace(public, "://localhost:", "://127.0.0.1:", 1))
+	}
+	cfg := bridge.Config{
+		Verifier:        v,
+		AllowedOrigins:  origins,
+		DefaultUpstream: devUpstream,
+		Upstreams: []bridge.Upstream{{Name: devUpstream, Addr: srv.Addr(), Security: bridge.SecurityPlain,
+			AllowPrivate: true, AllowPlaintext: true}},
+	}
+	return &devEnv{srv: srv, signer: signer, cfg: cfg, user: user, password: pw}, nil
+}
+
+func (d *devEnv) close() { d.srv.Close() }
+
+// serveToken issues a development token for the demo user, with the demo
+// server's password (a fixed sample account) so the page can log in at once.
+// It answers only requests from loopback: the embedded default is a local demo.
+func (d *devEnv) serveToken(w http.ResponseWriter, r *http.Request) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil || !ap.Addr().Unmap().IsLoopback() {
+		http.Error(w, "the development token endpoint is loopback-only", http.StatusForbidden)
+		return
+	}
+	scopes, _ := auth.ParseScopes("write delete")
+	tok, err := d.signer.Sign(auth.Claims{Subject: d.user, Upstream: devUpstream, IMAPUser: d.user,
+		Credential: auth.CredentialPassword, Scopes: scopes}, devTokenTTL)
+	if err != nil {
+		http.Error(w, "cannot sign", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "user": d.user, "password": d.password,
+		"expiresIn": int(devTokenTTL.Seconds())})
+}
