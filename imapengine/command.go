@@ -184,8 +184,13 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 	}
 	c.mu.Unlock()
 
-	timeout := time.NewTimer(c.opts.commandTimeout())
-	defer timeout.Stop()
+	// A deadline for continuation requests, only when one will be awaited.
+	var timeoutC <-chan time.Time
+	if k.literator != nil || len(wcmd.Chunks) > 1 || wcmd.Chunks[0].Literal != nil {
+		t := time.NewTimer(c.opts.commandTimeout())
+		defer t.Stop()
+		timeoutC = t.C
+	}
 
 	// The command line, then each literal after its continuation request.
 	head := make([]byte, 0, len(tag)+1+len(k.name)+len(wcmd.Chunks[0].Text))
@@ -205,7 +210,7 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 			continue
 		}
 		if ch.Sync {
-			got, err := c.awaitContinuation(ctx, p, timeout.C)
+			got, err := c.awaitContinuation(ctx, p, timeoutC)
 			if err != nil {
 				return nil, inCommand(k.name, err)
 			}
@@ -220,7 +225,7 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 	}
 
 	if k.literator != nil {
-		if err := c.authExchange(ctx, p, k, timeout.C); err != nil {
+		if err := c.authExchange(ctx, p, k, timeoutC); err != nil {
 			return nil, inCommand(k.name, err)
 		}
 	}
