@@ -41,8 +41,9 @@ type session struct {
 	client   *imapengine.Client
 	loggedIn bool
 
-	out      chan outFrame
-	outBytes atomic.Int64
+	out        chan outFrame
+	outBytes   atomic.Int64
+	writerDone chan struct{} // closed when writeLoop returns
 	requests chan received
 
 	evMu      sync.Mutex
@@ -55,6 +56,9 @@ type session struct {
 	closeCode   websocket.StatusCode
 	closeReason string
 }
+
+// reasonTooSlow is the close reason for a browser that does not keep up.
+const reasonTooSlow = "too slow"
 
 // outFrame is one encoded server frame waiting for the writer.
 type outFrame struct {
@@ -75,9 +79,10 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 	return &session{
 		srv: s, conn: conn, ip: ip, id: id, ctx: ctx, cancel: cancel,
 		log:      s.log.With("session", id),
-		out:      make(chan outFrame, s.lim.OutboundQueue),
-		requests: make(chan received, s.lim.MaxInFlight),
-		uidVals:  map[string]uint32{},
+		out:        make(chan outFrame, s.lim.OutboundQueue),
+		writerDone: make(chan struct{}),
+		requests:   make(chan received, s.lim.MaxInFlight),
+		uidVals:    map[string]uint32{},
 	}
 }
 
@@ -90,11 +95,17 @@ func (s *session) closeWith(code websocket.StatusCode, reason string) {
 }
 
 // run drives the session to its end.
+//
+// The WebSocket is read with contexts that are never cancelled: coder/websocket
+// tears a connection down without a close frame when a Read's context ends.
+// Instead, once the session's context ends, closeConn sends the close frame
+// (after the writer has flushed), which also ends any pending Read.
 func (s *session) run(token string) {
 	defer s.cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); s.writeLoop() }()
+	wg.Add(2)
+	go func() { defer wg.Done(); defer close(s.writerDone); s.writeLoop() }()
+	go func() { defer wg.Done(); s.closeConn() }()
 
 	if err := s.authenticate(token); err != nil {
 		s.finish(&wg)
@@ -128,8 +139,8 @@ func (s *session) run(token string) {
 	s.finish(&wg)
 }
 
-// finish logs the IMAP connection out, closes the WebSocket and waits for
-// the session's goroutines.
+// finish logs the IMAP connection out, lets closeConn close the WebSocket
+// and waits for the session's goroutines.
 func (s *session) finish(wg *sync.WaitGroup) {
 	s.closeWith(websocket.StatusNormalClosure, "")
 	if s.client != nil {
@@ -139,8 +150,16 @@ func (s *session) finish(wg *sync.WaitGroup) {
 		s.client.Shutdown()
 	}
 	wg.Wait()
-	_ = s.conn.Close(s.closeCode, s.closeReason)
 	s.log.Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
+}
+
+// closeConn waits for the session's end and for the writer's last frames,
+// then sends the close frame with the session's code. A Read in progress
+// returns once the peer answers the close (or the handshake times out).
+func (s *session) closeConn() {
+	<-s.ctx.Done()
+	<-s.writerDone
+	_ = s.conn.Close(s.closeCode, s.closeReason)
 }
 
 // authenticate verifies the token from the subprotocol, or from the first
@@ -148,9 +167,11 @@ func (s *session) finish(wg *sync.WaitGroup) {
 func (s *session) authenticate(token string) error {
 	id := ""
 	if token == "" {
-		ctx, cancel := context.WithTimeout(s.ctx, s.srv.lim.AuthDeadline)
-		typ, data, err := s.conn.Read(ctx)
-		cancel()
+		deadline := time.AfterFunc(s.srv.lim.AuthDeadline, func() {
+			s.closeWith(protocol.ClosePolicy, "authentication deadline")
+		})
+		typ, data, err := s.conn.Read(context.Background())
+		deadline.Stop()
 		if err != nil {
 			s.closeWith(protocol.ClosePolicy, "authentication deadline")
 			return err
@@ -278,7 +299,7 @@ func (s *session) readLoop() {
 	lim := rate.NewLimiter(rate.Limit(s.srv.lim.FramesPerSecond), s.srv.lim.FrameBurst)
 	strikes := 0
 	for {
-		typ, data, err := s.conn.Read(s.ctx)
+		typ, data, err := s.conn.Read(context.Background())
 		if err != nil {
 			var ce websocket.CloseError
 			switch {
@@ -337,7 +358,10 @@ func (s *session) pingLoop() {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(s.ctx, s.srv.lim.PongTimeout)
+			// Not derived from s.ctx: a cancelled write context tears the
+			// connection down without a close frame. Ping returns at once
+			// when the connection closes.
+			ctx, cancel := context.WithTimeout(context.Background(), s.srv.lim.PongTimeout)
 			err := s.conn.Ping(ctx)
 			cancel()
 			if err != nil {
@@ -358,6 +382,9 @@ func (s *session) writeLoop() {
 				return
 			}
 		case <-s.ctx.Done():
+			if s.closeReason == reasonTooSlow {
+				return // the browser does not read: flushing would only block
+			}
 			// Flush what is queued (error frames explaining the close), briefly.
 			for {
 				select {
@@ -379,7 +406,7 @@ func (s *session) write(f outFrame) bool {
 	cancel()
 	s.outBytes.Add(-int64(len(f.data)))
 	if err != nil {
-		s.closeWith(protocol.ClosePolicy, "too slow")
+		s.closeWith(protocol.ClosePolicy, reasonTooSlow)
 		return false
 	}
 	if f.event != "" {
@@ -398,14 +425,14 @@ func (s *session) sendFrame(v protocol.Frame, event string, received time.Time) 
 	}
 	if s.outBytes.Add(int64(len(data))) > int64(s.srv.lim.OutboundBytes) {
 		s.outBytes.Add(-int64(len(data)))
-		s.closeWith(protocol.ClosePolicy, "too slow")
+		s.closeWith(protocol.ClosePolicy, reasonTooSlow)
 		return
 	}
 	select {
 	case s.out <- outFrame{data: data, event: event, received: received}:
 	default:
 		s.outBytes.Add(-int64(len(data)))
-		s.closeWith(protocol.ClosePolicy, "too slow")
+		s.closeWith(protocol.ClosePolicy, reasonTooSlow)
 	}
 }
 
