@@ -453,7 +453,9 @@ func testMessage(subject, body string) []byte {
 		"@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n")
 }
 
-func b64(b []byte) map[string]any { return map[string]any{"base64": base64.StdEncoding.EncodeToString(b)} }
+func b64(b []byte) map[string]any {
+	return map[string]any{"base64": base64.StdEncoding.EncodeToString(b)}
+}
 
 // list converts a JSON array member to []any (nil when absent).
 func list(v any) []any { l, _ := v.([]any); return l }

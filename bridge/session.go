@@ -44,7 +44,7 @@ type session struct {
 	out        chan outFrame
 	outBytes   atomic.Int64
 	writerDone chan struct{} // closed when writeLoop returns
-	requests chan received
+	requests   chan received
 
 	evMu      sync.Mutex
 	evSeq     uint64
@@ -78,7 +78,7 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 	id := strconv.FormatUint(s.nextID.Add(1), 36) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	return &session{
 		srv: s, conn: conn, ip: ip, id: id, ctx: ctx, cancel: cancel,
-		log:      s.log.With("session", id),
+		log:        s.log.With("session", id),
 		out:        make(chan outFrame, s.lim.OutboundQueue),
 		writerDone: make(chan struct{}),
 		requests:   make(chan received, s.lim.MaxInFlight),
