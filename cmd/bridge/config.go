@@ -23,6 +23,7 @@ type options struct {
 	configPath string // JSON configuration; "" runs the embedded default
 	logLevel   string
 	logFormat  string
+	healthOnly bool // -healthcheck: probe a running bridge's /healthz and exit
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -39,6 +40,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.configPath, "config", env("IMAPBRIDGE_CONFIG", ""), "JSON configuration file (env IMAPBRIDGE_CONFIG); none runs the embedded demo")
 	fs.StringVar(&o.logLevel, "log-level", env("IMAPBRIDGE_LOG_LEVEL", "info"), "debug, info, warn or error (env IMAPBRIDGE_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("IMAPBRIDGE_LOG_FORMAT", "json"), "json or text (env IMAPBRIDGE_LOG_FORMAT)")
+	fs.BoolVar(&o.healthOnly, "healthcheck", false, "probe http://ADDR/healthz of a running bridge and exit 0 if healthy (for container health checks)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -28,5 +28,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if cfg.healthOnly {
+		return healthcheck(ctx, cfg)
+	}
 	return serve(ctx, cfg, stdout, stderr)
 }
