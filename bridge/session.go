@@ -216,11 +216,21 @@ func (s *session) authenticate(token string) error {
 	return nil
 }
 
+// DefaultEngineEventQueue is the engine's event buffer
+// (imapengine.Options.EventQueue) on upstream connections when Config.IMAP
+// leaves it zero. onEvent never blocks (it encodes and queues the frame, or
+// closes a slow consumer), so a short buffer suffices; the engine's default
+// of 1,024 events cost 64 KiB per idle session (bench/bridge).
+const DefaultEngineEventQueue = 64
+
 // connectUpstream dials the IMAP server and, except in password mode (the
 // browser sends a login frame), authenticates.
 func (s *session) connectUpstream() error {
 	opts := s.srv.cfg.IMAP
 	opts.OnEvent = s.onEvent
+	if opts.EventQueue == 0 {
+		opts.EventQueue = DefaultEngineEventQueue
+	}
 	opts.Logger = nil // engine traces are off in the bridge; secrets never reach logs anyway
 	d := &Dialer{Resolver: s.srv.cfg.Resolver, AllowPrivate: s.ups.AllowPrivate, Dial: s.srv.cfg.Dial}
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)

@@ -1,0 +1,328 @@
+// Command sessions measures the bridge's memory per idle session (issue 4
+// item 6): it runs an in-process bridge, opens N sessions to it (each logged
+// in, INBOX selected, idling) and reports the bridge process's growth in
+// HeapInuse+StackInuse and in RSS, divided by N.
+//
+// Only the bridge runs in the measured process: the IMAP server (the
+// embedded devserver) and the N WebSocket clients run in child processes (the
+// same binary with -role upstream / -role clients), so their memory is not
+// counted. Each session holds 2 file descriptors in the bridge (WebSocket and
+// IMAP) and one in each child; every process raises RLIMIT_NOFILE to its hard
+// limit.
+//
+//	go run ./bench/bridge/cmd/sessions -n 1000,5000
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imapbridge/imapbridge/auth"
+	bench "github.com/imapbridge/imapbridge/bench/bridge"
+	"github.com/imapbridge/imapbridge/bridge/protocol"
+)
+
+// Roles of the process.
+const (
+	roleBridge   = "bridge"
+	roleUpstream = "upstream"
+	roleClients  = "clients"
+)
+
+// Settings.
+const (
+	// envSecret passes the hex HS256 secret to the clients child.
+	envSecret = "BRIDGEBENCH_SECRET"
+	// openTimeout bounds opening all sessions of one N.
+	openTimeout = 5 * time.Minute
+	// settle is the wait after the last session idles before measuring.
+	settle = 2 * time.Second
+	// drainTimeout bounds the wait for the bridge to end every session.
+	drainTimeout = 2 * time.Minute
+	// fdPerSession is the bridge's descriptors per session (WebSocket + IMAP).
+	fdPerSession = 2
+	// fdReserve is kept free for everything else.
+	fdReserve = 256
+	// targetPerSession is issue 4's budget per idle session.
+	targetPerSession = 64 << 10
+	// mailbox is selected by every session.
+	mailbox = "INBOX"
+)
+
+var errUsage = errors.New("sessions: usage")
+
+func main() {
+	role := flag.String("role", roleBridge, "bridge (measure), upstream or clients (children)")
+	ns := flag.String("n", "1000,5000", "session counts to measure")
+	url := flag.String("url", "", "clients: bridge WebSocket URL")
+	n := flag.Int("count", 0, "clients: sessions to open")
+	user := flag.String("user", "", "clients: IMAP user")
+	pass := flag.String("password", "", "clients: IMAP password")
+	conc := flag.Int("concurrency", 32, "clients: sessions opened at once")
+	memProfile := flag.String("memprofile", "", "bridge: write a heap profile at the largest N to this file")
+	flag.Parse()
+	var err error
+	if _, lerr := bench.RaiseFileLimit(); lerr != nil {
+		fmt.Fprintln(os.Stderr, lerr)
+	}
+	switch *role {
+	case roleUpstream:
+		err = runUpstream(os.Stdin, os.Stdout)
+	case roleClients:
+		err = runClients(*url, *user, *pass, *n, *conc, os.Stdin, os.Stdout)
+	case roleBridge:
+		err = runBridge(*ns, *memProfile, os.Stdout)
+	default:
+		err = fmt.Errorf("%w: unknown role %q", errUsage, *role)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// child is a running child process speaking lines on stdout.
+type child struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+}
+
+func startChild(env []string, args ...string) (*child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &child{cmd: cmd, stdin: in, out: bufio.NewScanner(out)}, nil
+}
+
+// line waits for the child's next output line.
+func (c *child) line() (string, error) {
+	if !c.out.Scan() {
+		if err := c.out.Err(); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("%w: child ended early", bench.ErrBench)
+	}
+	return c.out.Text(), nil
+}
+
+// stop closes the child's stdin (its signal to exit) and waits for it.
+func (c *child) stop() error {
+	c.stdin.Close()
+	return c.cmd.Wait()
+}
+
+func runBridge(list, memProfile string, w io.Writer) error {
+	var counts []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%w: bad -n %q", errUsage, list)
+		}
+		counts = append(counts, n)
+	}
+	nofile, err := bench.RaiseFileLimit()
+	if err != nil {
+		return err
+	}
+	for _, n := range counts {
+		if uint64(n*fdPerSession+fdReserve) > nofile {
+			return fmt.Errorf("%w: %d sessions need %d descriptors, RLIMIT_NOFILE is %d", errUsage, n, n*fdPerSession+fdReserve, nofile)
+		}
+	}
+	up, err := startChild(nil, "-role", roleUpstream)
+	if err != nil {
+		return err
+	}
+	defer up.stop()
+	l, err := up.line()
+	if err != nil {
+		return err
+	}
+	f := strings.Fields(l)
+	if len(f) != 3 {
+		return fmt.Errorf("%w: upstream said %q", bench.ErrBench, l)
+	}
+	upstream := bench.Upstream{Label: "devserver", Addr: f[0], User: f[1], Password: f[2]}
+	secret, err := bench.NewSecret()
+	if err != nil {
+		return err
+	}
+	br, err := bench.StartBridge(upstream, secret)
+	if err != nil {
+		return err
+	}
+	defer br.Close()
+
+	fmt.Fprintf(w, "Run of %s, %s %s/%s, %d CPUs, RLIMIT_NOFILE %d; upstream devserver (child process), clients in a child process; bridge defaults except the bench caps.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), nofile)
+	fmt.Fprintln(w, "| sessions | heap+stack before | after | per session | RSS before | after | per session | goroutines per session | ≤ 64 KiB (heap+stack) |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	for i, n := range counts {
+		prof := ""
+		if i == len(counts)-1 {
+			prof = memProfile
+		}
+		if err := measure(br, upstream, secret, n, prof, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measure opens n idle sessions and prints one table row.
+func measure(br *bench.Bridge, up bench.Upstream, secret []byte, n int, memProfile string, w io.Writer) error {
+	before := bench.SampleMemory()
+	cl, err := startChild([]string{envSecret + "=" + hex.EncodeToString(secret)}, "-role", roleClients, "-url", br.URL(),
+		"-count", strconv.Itoa(n), "-user", up.User, "-password", up.Password)
+	if err != nil {
+		return err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			cl.stop()
+		}
+	}()
+	l, err := cl.line()
+	if err != nil {
+		return err
+	}
+	if l != "ready" {
+		return fmt.Errorf("%w: clients said %q", bench.ErrBench, l)
+	}
+	if got := br.Server.Sessions(); got != n {
+		return fmt.Errorf("%w: bridge has %d sessions, want %d", bench.ErrBench, got, n)
+	}
+	time.Sleep(settle)
+	after := bench.SampleMemory()
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return err
+		}
+	}
+	stopped = true
+	if err := cl.stop(); err != nil {
+		return fmt.Errorf("clients: %w", err)
+	}
+	deadline := time.Now().Add(drainTimeout)
+	for br.Server.Sessions() > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %d sessions still open after the clients left", bench.ErrBench, br.Server.Sessions())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	per := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(n) }
+	goPer := per(before.Go(), after.Go())
+	fmt.Fprintf(w, "| %d | %s | %s | %.1f KiB | %s | %s | %.1f KiB | %.1f | %s |\n", n,
+		mib(before.Go()), mib(after.Go()), goPer/1024, mib(before.RSS), mib(after.RSS), per(before.RSS, after.RSS)/1024,
+		float64(after.Goroutines-before.Goroutines)/float64(n), verdict(goPer <= targetPerSession))
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**MISSED**"
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
+}
+
+// runClients opens n sessions, waits until each idles, says "ready", and
+// keeps them until stdin closes.
+func runClients(url, user, pass string, n, conc int, stdin io.Reader, stdout io.Writer) error {
+	if url == "" || n <= 0 || conc <= 0 {
+		return fmt.Errorf("%w: clients need -url, -count and -concurrency", errUsage)
+	}
+	secret, err := hex.DecodeString(os.Getenv(envSecret))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", errUsage, envSecret, err)
+	}
+	signer, err := bench.NewSigner(secret)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	sessions := make([]*bench.Session, n)
+	errc := make(chan error, n)
+	sem := make(chan struct{}, conc)
+	for i := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			errc <- openIdle(ctx, signer, url, user, pass, &sessions[i])
+		}()
+	}
+	var firstErr error
+	for range n {
+		if err := <-errc; err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	defer func() {
+		for _, s := range sessions {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	if firstErr != nil {
+		return firstErr
+	}
+	fmt.Fprintln(stdout, "ready")
+	_, _ = io.Copy(io.Discard, stdin)
+	return nil
+}
+
+// openIdle opens one session and waits for its "idle" state event.
+func openIdle(ctx context.Context, signer *auth.Signer, url, user, pass string, out **bench.Session) error {
+	tok, err := bench.SignToken(signer, user)
+	if err != nil {
+		return err
+	}
+	s, err := bench.OpenSession(ctx, url, tok, pass, mailbox)
+	if err != nil {
+		return err
+	}
+	*out = s
+	_, err = s.WaitEvent(ctx, func(e *protocol.Event) bool { return e.Event == protocol.EventState && e.State == protocol.StateIdle })
+	return err
+}
