@@ -44,6 +44,8 @@ type session struct {
 	out        chan outFrame
 	outBytes   atomic.Int64
 	writerDone chan struct{} // closed when writeLoop returns
+	queued     chan struct{} // closed by finish: no more answers will be queued
+	executing  atomic.Bool   // execLoop has started: the writer waits for queued
 	requests   chan received
 
 	evMu      sync.Mutex
@@ -81,6 +83,7 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 		log:        s.log.With("session", id),
 		out:        make(chan outFrame, s.lim.OutboundQueue),
 		writerDone: make(chan struct{}),
+		queued:     make(chan struct{}),
 		requests:   make(chan received, s.lim.MaxInFlight),
 		uidVals:    map[string]uint32{},
 	}
@@ -135,6 +138,7 @@ func (s *session) run(token string) {
 	go func() { defer wg.Done(); s.readLoop() }()
 	go func() { defer wg.Done(); s.pingLoop() }()
 	s.sendHello()
+	s.executing.Store(true)
 	s.execLoop()
 	s.finish(&wg)
 }
@@ -143,6 +147,17 @@ func (s *session) run(token string) {
 // and waits for the session's goroutines.
 func (s *session) finish(wg *sync.WaitGroup) {
 	s.closeWith(websocket.StatusNormalClosure, "")
+	// Requests accepted but never started are answered too (security F13:
+	// every in-flight request gets a response or an error frame).
+	for drained := false; !drained; {
+		select {
+		case r := <-s.requests:
+			s.sendError(r.req.RequestID(), protocol.CodeUnavailable, "session closing", nil)
+		default:
+			drained = true
+		}
+	}
+	close(s.queued)
 	if s.client != nil {
 		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, _ = s.client.Logout(lctx)
@@ -318,7 +333,12 @@ func (s *session) readLoop() {
 			case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
 				s.closeWith(protocol.CloseTooBig, "frame too big")
 			default:
-				s.closeWith(websocket.StatusNormalClosure, "")
+				// coder/websocket closes with 1002 (1009) itself for most
+				// violations, but reports an unmasked client frame or a
+				// negative length without a close frame: say 1002 here (a
+				// no-op when the library has already closed, or the session
+				// is ending for another reason).
+				s.closeWith(websocket.StatusProtocolError, "protocol error")
 			}
 			return
 		}
@@ -395,20 +415,44 @@ func (s *session) writeLoop() {
 			if s.closeReason == reasonTooSlow {
 				return // the browser does not read: flushing would only block
 			}
-			// Flush what is queued (error frames explaining the close), briefly.
+			// Keep writing until the executor has queued its last answer
+			// (the request in flight when the close began), then flush what
+			// is queued (error frames explaining the close).
 			for {
 				select {
 				case f := <-s.out:
 					if !s.write(f) {
 						return
 					}
-				default:
-					return
+				case <-s.queuedOrIdle():
+					for {
+						select {
+						case f := <-s.out:
+							if !s.write(f) {
+								return
+							}
+						default:
+							return
+						}
+					}
 				}
 			}
 		}
 	}
 }
+
+// queuedOrIdle is closed once no more answers will be queued: at once before
+// the executor has started (authentication blocks on a Read that only the
+// close frame ends), else when finish closes queued.
+func (s *session) queuedOrIdle() <-chan struct{} {
+	if !s.executing.Load() {
+		return closedChan
+	}
+	return s.queued
+}
+
+// closedChan is a closed channel.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (s *session) write(f outFrame) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), s.srv.lim.WriteTimeout)
