@@ -259,6 +259,14 @@ func (s *session) selectMailbox(ctx context.Context, r *protocol.SelectRequest) 
 		opts.QResync = &imapengine.QResync{UIDValidity: q.UIDValidity, ModSeq: q.ModSeq, KnownUIDs: q.KnownUIDs}
 	}
 	s.setMailbox("")
+	if opts.QResync != nil && s.client.HasCapability("QRESYNC") && s.client.HasCapability("UNSELECT") &&
+		s.client.State() == imapengine.StateSelected {
+		// The engine ENABLEs QRESYNC first, which RFC 5161 allows only
+		// outside a selected mailbox; UNSELECT (unlike CLOSE) expunges nothing.
+		if _, err := collectNO(s.client.Unselect(ctx)); err != nil {
+			return nil, err
+		}
+	}
 	sel, err := s.client.SelectMailbox(ctx, r.Mailbox, opts)
 	if err != nil {
 		return nil, err
