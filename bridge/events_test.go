@@ -1,0 +1,108 @@
+package bridge
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/imapbridge/imapbridge/auth"
+	"github.com/imapbridge/imapbridge/imapengine"
+)
+
+// runEventsSuite checks the pushed events of a session idling on INBOX while
+// a second IMAP connection (p, with INBOX selected) changes the mailbox.
+// INBOX holds n messages when it starts; window bounds every event's delay.
+func runEventsSuite(t *testing.T, c *wsClient, p *imapengine.Client, n int, window time.Duration) {
+	r := c.ok(map[string]any{"op": "select", "mailbox": "INBOX"})
+	if r["exists"] != jsonNum(n) {
+		t.Fatalf("select: %v", r)
+	}
+	c.mustEvent("state", window) // idle
+	append1 := func(subject string) {
+		t.Helper()
+		if _, err := p.Append(ctx5(t), "INBOX", "", time.Time{}, testMessage(subject, "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	start := time.Now()
+	append1("event one")
+	e := c.mustEvent("exists", window)
+	if e.num("count") != int64(n+1) || e.str("mailbox") != "INBOX" {
+		t.Errorf("exists: %s", e)
+	}
+	t.Logf("exists after %s", time.Since(start))
+
+	// The new message's UID, from the bridge (a request in the middle of IDLE).
+	r = c.ok(map[string]any{"op": "fetch", "seqs": strconv.Itoa(n + 1), "items": []string{"uid"}})
+	uid := list(r["messages"])[0].(map[string]any)["uid"].(interface{ String() string }).String()
+
+	if _, err := p.Noop(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UID(ctx5(t), "STORE", uid, "+FLAGS", `(\Flagged)`); err != nil {
+		t.Fatal(err)
+	}
+	e = c.mustEvent("flags", window)
+	if strconv.FormatInt(e.num("uid"), 10) != uid || e.num("seqnum") != int64(n+1) || len(list(e.m["flags"])) == 0 {
+		t.Errorf("flags: %s", e)
+	}
+
+	if _, err := p.UID(ctx5(t), "STORE", uid, "+FLAGS.SILENT", `(\Deleted)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Expunge(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	e = c.mustEvent("expunge", window)
+	if strconv.FormatInt(e.num("uid"), 10) != uid || e.num("seqnum") != int64(n+1) {
+		t.Errorf("expunge: %s", e)
+	}
+
+	// Idling resumed after the request: another append is pushed too.
+	c.ok(map[string]any{"op": "noop"})
+	append1("event two")
+	if e := c.mustEvent("exists", window); e.num("count") != int64(n+1) {
+		t.Errorf("second exists: %s", e)
+	}
+	c.checkSeq()
+}
+
+// TestEventsDevserver pushes events from a second connection and Deliver.
+func TestEventsDevserver(t *testing.T) {
+	t.Parallel()
+	ds, up := devUpstream(t)
+	h := newHarness(t, Config{Upstreams: []Upstream{up}})
+	c := h.openDev(ds, "write delete")
+	user, pw := ds.User()
+	p := peer(t, ds.Addr(), user, pw)
+	if _, err := p.Select(ctx5(t), "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	runEventsSuite(t, c, p, 40, time.Second)
+
+	start := time.Now()
+	if err := ds.Deliver(); err != nil {
+		t.Fatal(err)
+	}
+	if e := c.mustEvent("exists", time.Second); e.num("count") != 42 {
+		t.Errorf("delivered exists: %s", e)
+	}
+	t.Logf("Deliver pushed after %s", time.Since(start))
+	c.checkSeq()
+}
+
+// TestEventsDovecot pushes events from a second connection to Dovecot.
+func TestEventsDovecot(t *testing.T) {
+	t.Parallel()
+	h, dv := dovecotHarness(t)
+	c, user := openDovecot(t, h, dv, "plain", auth.CredentialPassword)
+	dv.Deliver(t, user, testMessage("already there", "x"))
+	pw, _ := dv.Password(user)
+	p := peer(t, dv.PlainAddr, user, pw)
+	if _, err := p.Select(ctx5(t), "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	// Dovecot notifies IDLE clients after up to ~0.5 s.
+	runEventsSuite(t, c, p, 1, 1500*time.Millisecond)
+}
