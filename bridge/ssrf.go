@@ -53,20 +53,14 @@ type Dialer struct {
 	// AllowPrivate permits blocked ranges (local development, tests).
 	AllowPrivate bool
 	// Dial, if set, replaces the network dial (tests count dials with it).
+	// It receives only IP addresses, resolved once by Resolver and checked.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // DialContext implements the dialer interface imapengine.Options.Dialer needs.
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	if d.Dial != nil {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return nil, err
-		}
-		if ip, err := netip.ParseAddr(host); err == nil && !d.AllowPrivate && !AddressAllowed(ip) {
-			return nil, ErrBlockedAddress
-		}
-		return d.Dial(ctx, network, address)
+		return d.dialChecked(ctx, network, address)
 	}
 	nd := &net.Dialer{Resolver: d.Resolver}
 	if !d.AllowPrivate {
@@ -83,4 +77,44 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 		return nil, fmt.Errorf("%w", ErrBlockedAddress)
 	}
 	return conn, err
+}
+
+// dialChecked resolves address once, refuses it if any of its addresses is
+// blocked, and hands the injected Dial only checked IP addresses, so an
+// injected Dial gets the same guarantee as the Control hook: the address
+// dialled is the address checked (security.md H3, H4).
+func (d *Dialer) dialChecked(ctx context.Context, network, address string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	var ips []netip.Addr
+	if ip, perr := netip.ParseAddr(host); perr == nil {
+		ips = []netip.Addr{ip}
+	} else {
+		r := d.Resolver
+		if r == nil {
+			r = net.DefaultResolver
+		}
+		ips, err = r.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !d.AllowPrivate {
+		for _, ip := range ips {
+			if !AddressAllowed(ip) {
+				return nil, ErrBlockedAddress
+			}
+		}
+	}
+	err = ErrBlockedAddress // no address at all
+	for _, ip := range ips {
+		var c net.Conn
+		c, err = d.Dial(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
+		if err == nil {
+			return c, nil
+		}
+	}
+	return nil, err
 }
