@@ -16,5 +16,6 @@ bash e2e/dovecot/dovecot.sh start >&2
 trap 'bash e2e/dovecot/dovecot.sh stop' EXIT
 eval "$(bash e2e/dovecot/dovecot.sh env)"
 go test -race -count=1 -timeout 15m ./...
+bash ci/web.sh
 
 echo "test: ok in $(( $(date +%s) - start ))s"

@@ -1,0 +1,65 @@
+/** Reconnect delays: exponential backoff with full jitter. */
+
+/** BACKOFF_BASE_MS is the default first reconnect ceiling (0.5 s). */
+export const BACKOFF_BASE_MS = 500;
+/** BACKOFF_CAP_MS is the default largest reconnect ceiling (30 s). */
+export const BACKOFF_CAP_MS = 30_000;
+/** STABLE_PERIOD_MS is how long a connection must stay open before the backoff resets (default 10 s). */
+export const STABLE_PERIOD_MS = 10_000;
+
+/** BackoffOptions tunes {@link Backoff}. */
+export interface BackoffOptions {
+  /** baseMs is the ceiling of the first delay (default {@link BACKOFF_BASE_MS}). */
+  baseMs?: number;
+  /** capMs bounds every delay (default {@link BACKOFF_CAP_MS}). */
+  capMs?: number;
+  /** stableMs is how long a connection must stay open to reset the attempt count (default {@link STABLE_PERIOD_MS}). */
+  stableMs?: number;
+  /** random returns a number in [0, 1); inject it for deterministic tests (default Math.random). */
+  random?: () => number;
+}
+
+/**
+ * Backoff yields full-jitter delays: attempt n waits a uniform random time in
+ * [0, min(cap, base·2ⁿ)), so a crowd of clients spreads out instead of
+ * stampeding a restarted bridge.
+ */
+export class Backoff {
+  /** baseMs is the first ceiling. */
+  readonly baseMs: number;
+  /** capMs bounds every delay. */
+  readonly capMs: number;
+  /** stableMs is the stable period before reset. */
+  readonly stableMs: number;
+  private readonly random: () => number;
+  private n = 0;
+
+  /** Creates a Backoff with the given options. */
+  constructor(o: BackoffOptions = {}) {
+    this.baseMs = o.baseMs ?? BACKOFF_BASE_MS;
+    this.capMs = o.capMs ?? BACKOFF_CAP_MS;
+    this.stableMs = o.stableMs ?? STABLE_PERIOD_MS;
+    this.random = o.random ?? Math.random;
+  }
+
+  /** attempt is the number of delays handed out since the last reset. */
+  get attempt(): number {
+    return this.n;
+  }
+
+  /** ceiling returns the upper bound of the delay for attempt n. */
+  ceiling(n: number): number {
+    return Math.min(this.capMs, this.baseMs * 2 ** Math.min(n, 30));
+  }
+
+  /** next returns the next delay in ms and advances the attempt count. */
+  next(): number {
+    const r = Math.min(Math.max(this.random(), 0), 1);
+    return Math.floor(r * this.ceiling(this.n++));
+  }
+
+  /** reset starts over at attempt 0 (after a stable connection). */
+  reset(): void {
+    this.n = 0;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Error classes of the SDK. Every error the SDK produces is an
+ * {@link ImapBridgeError}; the subclasses say what went wrong and each has a
+ * type guard that works across bundles (it checks a brand, not the prototype).
+ * No message ever contains the bearer token or a password.
+ */
+
+const brand = Symbol.for("imapbridge.error");
+
+/** Kinds of {@link ImapBridgeError}, one per subclass. */
+export type ErrorKind = "config" | "auth" | "protocol" | "timeout" | "closed" | "queue_full" | "server";
+
+/** ImapBridgeError is the base class of every error thrown or emitted by the SDK. */
+export class ImapBridgeError extends Error {
+  /** kind names the subclass ("auth", "timeout", ...); "config" for a bad option. */
+  readonly kind: ErrorKind;
+  /** [brand] marks SDK errors for the type guards. */
+  readonly [brand] = true;
+
+  /** Creates an error; message gets the "imapbridge: " prefix. */
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super("imapbridge: " + message, options);
+    this.kind = kind;
+    this.name = new.target.name;
+  }
+}
+
+/** AuthError: the bridge refused the token (close 4401/1008) and no new token is available. */
+export class AuthError extends ImapBridgeError {
+  /** closeCode is the WebSocket close code that caused it, if any. */
+  readonly closeCode: number | undefined;
+  /** Creates an AuthError. */
+  constructor(message: string, closeCode?: number) {
+    super("auth", message);
+    this.closeCode = closeCode;
+  }
+}
+
+/** ProtocolError: the bridge sent something the SDK cannot use (bad JSON, oversized or binary frame, gap). */
+export class ProtocolError extends ImapBridgeError {
+  /** Creates a ProtocolError. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("protocol", message, options);
+  }
+}
+
+/** TimeoutError: a request got no answer within requestTimeoutMs. A late answer is ignored. */
+export class TimeoutError extends ImapBridgeError {
+  /** op is the request's operation. */
+  readonly op: string;
+  /** Creates a TimeoutError. */
+  constructor(op: string, ms: number) {
+    super("timeout", `${op} timed out after ${ms} ms`);
+    this.op = op;
+  }
+}
+
+/**
+ * ClosedError: the connection closed before the request was answered (its
+ * outcome is unknown), or the client was closed.
+ */
+export class ClosedError extends ImapBridgeError {
+  /** closeCode is the WebSocket close code, if the socket reported one. */
+  readonly closeCode: number | undefined;
+  /** Creates a ClosedError. */
+  constructor(message: string, closeCode?: number) {
+    super("closed", message);
+    this.closeCode = closeCode;
+  }
+}
+
+/** QueueFullError: the bounded send queue (offline or back-pressured) is full. */
+export class QueueFullError extends ImapBridgeError {
+  /** Creates a QueueFullError. */
+  constructor(limit: number) {
+    super("queue_full", `send queue full (${limit} requests or bytes limit reached)`);
+  }
+}
+
+/** ImapStatus is the IMAP server's answer behind a ServerError (NO/BAD, optional response code). */
+export interface ImapStatus {
+  /** type is "NO" or "BAD" (or "OK"/"BYE"). */
+  readonly type: string;
+  /** code is the bracketed response code ("TRYCREATE"), if any. */
+  readonly code?: string;
+  /** text is the human-readable text. */
+  readonly text: string;
+}
+
+/** ServerErrorCode lists the bridge's error codes (docs/protocol.md §4); unknown ones pass through. */
+export type ServerErrorCode =
+  | "auth" | "forbidden" | "not_found" | "bad_request" | "imap_no" | "imap_bad"
+  | "abort" | "timeout" | "limit" | "unavailable" | (string & {});
+
+/** ServerError: the bridge answered a request with an error frame. */
+export class ServerError extends ImapBridgeError {
+  /** code is the bridge's error code ("imap_no", "forbidden", ...). */
+  readonly code: ServerErrorCode;
+  /** imap is the IMAP server's answer, when one caused the error. */
+  readonly imap: ImapStatus | undefined;
+  /** Creates a ServerError. */
+  constructor(code: string, message: string, imap?: ImapStatus) {
+    super("server", `${code}: ${message}`);
+    this.code = code;
+    this.imap = imap;
+  }
+}
+
+function hasKind(e: unknown, kind?: ErrorKind): boolean {
+  if (typeof e !== "object" || e === null || (e as Record<symbol, unknown>)[brand] !== true) return false;
+  return kind === undefined || (e as ImapBridgeError).kind === kind;
+}
+
+/** isImapBridgeError reports whether e is any SDK error. */
+export const isImapBridgeError = (e: unknown): e is ImapBridgeError => hasKind(e);
+/** isAuthError reports whether e is an {@link AuthError}. */
+export const isAuthError = (e: unknown): e is AuthError => hasKind(e, "auth");
+/** isProtocolError reports whether e is a {@link ProtocolError}. */
+export const isProtocolError = (e: unknown): e is ProtocolError => hasKind(e, "protocol");
+/** isTimeoutError reports whether e is a {@link TimeoutError}. */
+export const isTimeoutError = (e: unknown): e is TimeoutError => hasKind(e, "timeout");
+/** isClosedError reports whether e is a {@link ClosedError}. */
+export const isClosedError = (e: unknown): e is ClosedError => hasKind(e, "closed");
+/** isQueueFullError reports whether e is a {@link QueueFullError}. */
+export const isQueueFullError = (e: unknown): e is QueueFullError => hasKind(e, "queue_full");
+/** isServerError reports whether e is a {@link ServerError}. */
+export const isServerError = (e: unknown): e is ServerError => hasKind(e, "server");
