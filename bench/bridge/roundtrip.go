@@ -21,6 +21,9 @@ const (
 const (
 	ClientDirect = "engine direct"
 	ClientBridge = "bridge (WebSocket)"
+	// ClientBridgeNoIdle is a bridge session with no mailbox selected, so
+	// no auto-IDLE to leave and re-enter: the relay's own cost (NOOP only).
+	ClientBridgeNoIdle = "bridge, no mailbox (no auto-IDLE)"
 )
 
 // FetchItems is the small FETCH both clients send for one message.
@@ -51,6 +54,18 @@ type Commander interface {
 	// Run sends one command (CmdNoop or CmdFetch) and waits for its result.
 	Run(ctx context.Context, cmd string) error
 }
+
+// Limited is implemented by a Commander that runs only some commands;
+// RoundTrip skips the others for it.
+type Limited interface {
+	Supports(cmd string) bool
+}
+
+// NoopOnly wraps a Commander that may run only CmdNoop.
+type NoopOnly struct{ Commander }
+
+// Supports implements Limited.
+func (NoopOnly) Supports(cmd string) bool { return cmd == CmdNoop }
 
 // DirectCommander runs commands with the engine alone.
 type DirectCommander struct {
@@ -133,6 +148,9 @@ func RoundTrip(ctx context.Context, clients map[string]Commander, order []string
 			for i := range order {
 				name := order[(i+max(r, 0))%len(order)]
 				c := clients[name]
+				if l, ok := c.(Limited); ok && !l.Supports(cmd) {
+					continue
+				}
 				round := make([]time.Duration, 0, perRound)
 				for range perRound {
 					t0 := time.Now()

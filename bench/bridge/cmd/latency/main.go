@@ -25,6 +25,7 @@ import (
 	"time"
 
 	bench "github.com/imapbridge/imapbridge/bench/bridge"
+	"github.com/imapbridge/imapbridge/bridge/protocol"
 	"github.com/imapbridge/imapbridge/internal/devserver"
 )
 
@@ -147,11 +148,24 @@ func measure(ctx context.Context, c config, up bench.Upstream, w io.Writer) erro
 	}
 	defer sess.Close()
 
-	clients := map[string]bench.Commander{
-		bench.ClientDirect: &bench.DirectCommander{C: direct, UID: uid},
-		bench.ClientBridge: &bench.BridgeCommander{S: sess, UID: uid},
+	tok, err := br.Token()
+	if err != nil {
+		return err
 	}
-	order := []string{bench.ClientDirect, bench.ClientBridge}
+	unselected, err := bench.Dial(ctx, br.URL(), tok)
+	if err != nil {
+		return fmt.Errorf("bridge session: %w", err)
+	}
+	defer unselected.Close()
+	if _, err := unselected.Do(ctx, &protocol.LoginRequest{Header: protocol.Header{Operation: protocol.OpLogin}, Password: up.Password}); err != nil {
+		return fmt.Errorf("bridge login: %w", err)
+	}
+	clients := map[string]bench.Commander{
+		bench.ClientDirect:       &bench.DirectCommander{C: direct, UID: uid},
+		bench.ClientBridge:       &bench.BridgeCommander{S: sess, UID: uid},
+		bench.ClientBridgeNoIdle: bench.NoopOnly{Commander: &bench.BridgeCommander{S: unselected}},
+	}
+	order := []string{bench.ClientDirect, bench.ClientBridge, bench.ClientBridgeNoIdle}
 	cmds := []string{bench.CmdNoop, bench.CmdFetch}
 	rt, err := bench.RoundTrip(ctx, clients, order, cmds, c.rounds, c.perRound)
 	if err != nil {
