@@ -161,6 +161,7 @@ type wsClient struct {
 	done   chan struct{} // closed when the reader ends
 	rerr   error         // the reader's final error (valid after done)
 	events []frame       // every event received, in order
+	stash  []frame       // answers read while waiting for another id
 	evRead int           // events consumed by waitEvent
 	nextID int
 	once   sync.Once
@@ -299,14 +300,25 @@ func (c *wsClient) send(req map[string]any) string {
 // wait returns the response or error frame of request id, collecting events.
 func (c *wsClient) wait(id string) frame {
 	c.t.Helper()
+	for i, f := range c.stash {
+		if f.str("id") == id {
+			c.stash = append(c.stash[:i], c.stash[i+1:]...)
+			return f
+		}
+	}
 	deadline := time.Now().Add(waitFrame)
 	for {
 		f, ok := c.next(time.Until(deadline))
 		if !ok {
 			c.t.Fatalf("no answer to %s (reader: %v)", id, c.rerr)
 		}
-		if t := f.str("type"); (t == protocol.TypeResponse || t == protocol.TypeError) && f.str("id") == id {
-			return f
+		if t := f.str("type"); t == protocol.TypeResponse || t == protocol.TypeError {
+			if f.str("id") == id {
+				return f
+			}
+			if f.str("id") != "" {
+				c.stash = append(c.stash, f)
+			}
 		}
 	}
 }
