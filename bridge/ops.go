@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
 	"github.com/imapbridge/imapbridge/imapengine"
 	"github.com/imapbridge/imapbridge/imapengine/imap"
@@ -162,6 +163,11 @@ func (s *session) dispatch(ctx context.Context, req protocol.Request) (protocol.
 // login authenticates the IMAP connection with the browser's password
 // (credential mode "password"); the user name comes from the token.
 func (s *session) login(ctx context.Context, r *protocol.LoginRequest) (protocol.Frame, error) {
+	if s.claims.Credential != auth.CredentialPassword && s.claims.Credential != "" {
+		// The bridge logged in itself (master, oauth): the browser never
+		// chooses the IMAP identity (security D6).
+		return nil, fail(protocol.CodeForbidden, "login is not used with this credential mode")
+	}
 	if s.loggedIn {
 		return nil, fail(protocol.CodeBadRequest, "already logged in")
 	}
