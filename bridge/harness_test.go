@@ -29,9 +29,6 @@ const (
 	testAudience = "imapbridge"
 	// waitFrame bounds every wait for one server frame in these tests.
 	waitFrame = 10 * time.Second
-	// eventWindow is how soon a pushed event must arrive after the change
-	// that causes it (Dovecot's IDLE notification delay is ~0.5 s).
-	eventWindow = 2 * time.Second
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-imapbridge-tests")
