@@ -504,3 +504,16 @@ func secJSON(s string) string {
 
 // secClaimsT shortens claim modifiers in tests.
 type secClaimsT = auth.Claims
+
+// waitIdle waits until the bridge has no live session, so that counters
+// read next belong to what follows.
+func (e *secEnv) waitIdle() {
+	e.t.Helper()
+	deadline := time.Now().Add(secWait)
+	for e.srv.Sessions() > 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d sessions still live", e.srv.Sessions())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

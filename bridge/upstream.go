@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"regexp"
 	"strconv"
@@ -57,6 +59,37 @@ type Upstream struct {
 	MasterPassword string `json:"-"`
 	// OAuthMechanism is "XOAUTH2" (default) or "OAUTHBEARER" for mode "oauth".
 	OAuthMechanism string
+}
+
+// redacted replaces a secret in String, Format and LogValue output.
+const redacted = "[REDACTED]"
+
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return redacted
+}
+
+// String describes the upstream with MasterPassword redacted (security D5).
+func (u Upstream) String() string {
+	return fmt.Sprintf("{Name:%s Addr:%s Security:%s Command:%q AllowPrivate:%t AllowPlaintext:%t TLSConfig:%t MasterUser:%s MasterPassword:%s OAuthMechanism:%s}",
+		u.Name, u.Addr, u.Security, u.Command, u.AllowPrivate, u.AllowPlaintext, u.TLSConfig != nil,
+		u.MasterUser, redact(u.MasterPassword), u.OAuthMechanism)
+}
+
+// GoString is String, so %#v redacts too.
+func (u Upstream) GoString() string { return u.String() }
+
+// Format implements fmt.Formatter so that no verb prints MasterPassword,
+// also when the upstream is printed inside a Config.
+func (u Upstream) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, u.String()) }
+
+// LogValue renders the upstream for log/slog without MasterPassword.
+func (u Upstream) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", u.Name), slog.String("addr", u.Addr),
+		slog.String("security", string(u.Security)), slog.Bool("allow_private", u.AllowPrivate),
+		slog.String("master_user", u.MasterUser), slog.String("master_password", redact(u.MasterPassword)))
 }
 
 // SafeUserPattern is what an IMAP user name must match to be substituted into
