@@ -60,6 +60,27 @@ type fileConfig struct {
 	Upstreams          []upstreamConfig `json:"upstreams"`
 	Auth               authConfig       `json:"auth"`
 	Limits             bridge.Limits    `json:"limits"`
+	// Demo serves the demo page and a loopback-only development token
+	// endpoint for one IMAP account of an upstream (end-to-end tests, local
+	// trials against a real server). It needs auth.hmacSecretFile, whose
+	// secret signs the tokens. Never enable it in production.
+	Demo *demoConfig `json:"demo"`
+}
+
+type demoConfig struct {
+	Upstream string `json:"upstream"`
+	IMAPUser string `json:"imapUser"`
+	Password string `json:"password"`
+	TokenTTL string `json:"tokenTTL"` // default 10m
+}
+
+// loaded is a parsed configuration file.
+type loaded struct {
+	cfg    bridge.Config
+	addr   string
+	demo   *demoConfig
+	secret []byte // the HMAC secret, when configured (for the demo token endpoint)
+	auth   authConfig
 }
 
 type upstreamConfig struct {
@@ -88,55 +109,64 @@ type authConfig struct {
 
 // loadConfig reads and validates a configuration file into a bridge.Config.
 func loadConfig(path string) (bridge.Config, string, error) {
+	l, err := loadFile(path)
+	return l.cfg, l.addr, err
+}
+
+// loadFile reads and validates a configuration file.
+func loadFile(path string) (loaded, error) {
+	fail := func(err error) (loaded, error) { return loaded{}, err }
 	var fc fileConfig
+	var secret []byte
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return bridge.Config{}, "", err
+		return fail(err)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fc); err != nil {
-		return bridge.Config{}, "", fmt.Errorf("%s: %w", path, err)
+		return fail(fmt.Errorf("%s: %w", path, err))
 	}
 	ac := auth.Config{Issuer: fc.Auth.Issuer, Audience: fc.Auth.Audience, Type: fc.Auth.Type}
 	if fc.Auth.Leeway != "" {
 		if ac.Leeway, err = time.ParseDuration(fc.Auth.Leeway); err != nil {
-			return bridge.Config{}, "", fmt.Errorf("auth.leeway: %w", err)
+			return fail(fmt.Errorf("auth.leeway: %w", err))
 		}
 	}
 	if fc.Auth.MaxLifetime != "" {
 		if ac.MaxLifetime, err = time.ParseDuration(fc.Auth.MaxLifetime); err != nil {
-			return bridge.Config{}, "", fmt.Errorf("auth.maxLifetime: %w", err)
+			return fail(fmt.Errorf("auth.maxLifetime: %w", err))
 		}
 	}
 	switch {
 	case fc.Auth.HMACSecretFile != "":
 		sec, err := os.ReadFile(fc.Auth.HMACSecretFile)
 		if err != nil {
-			return bridge.Config{}, "", err
+			return fail(err)
 		}
 		ac.HMACSecret = []byte(strings.TrimSpace(string(sec)))
+		secret = ac.HMACSecret
 	case fc.Auth.JWKSFile != "":
 		if ac.PublicKeys, err = auth.LoadJWKS(fc.Auth.JWKSFile); err != nil {
-			return bridge.Config{}, "", err
+			return fail(err)
 		}
 	case len(fc.Auth.PublicKeyFiles) > 0:
 		if ac.PublicKeys, err = auth.LoadPEMKeys(fc.Auth.PublicKeyFiles...); err != nil {
-			return bridge.Config{}, "", err
+			return fail(err)
 		}
 	default:
-		return bridge.Config{}, "", errors.New("auth: one of hmacSecretFile, jwksFile, publicKeyFiles is required")
+		return fail(errors.New("auth: one of hmacSecretFile, jwksFile, publicKeyFiles is required"))
 	}
 	v, err := auth.NewVerifier(ac)
 	if err != nil {
-		return bridge.Config{}, "", err
+		return fail(err)
 	}
 	cfg := bridge.Config{AllowedOrigins: fc.AllowedOrigins, AllowMissingOrigin: fc.AllowMissingOrigin,
 		DefaultUpstream: fc.DefaultUpstream, Verifier: v, Limits: fc.Limits}
 	for _, p := range fc.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {
-			return bridge.Config{}, "", fmt.Errorf("trustedProxies: %w", err)
+			return fail(fmt.Errorf("trustedProxies: %w", err))
 		}
 		cfg.TrustedProxies = append(cfg.TrustedProxies, pfx)
 	}
@@ -146,22 +176,25 @@ func loadConfig(path string) (bridge.Config, string, error) {
 		if u.CAFile != "" {
 			pem, err := os.ReadFile(u.CAFile)
 			if err != nil {
-				return bridge.Config{}, "", err
+				return fail(err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return bridge.Config{}, "", fmt.Errorf("upstream %s: no certificate in %s", u.Name, u.CAFile)
+				return fail(fmt.Errorf("upstream %s: no certificate in %s", u.Name, u.CAFile))
 			}
 			up.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		}
 		if u.MasterPasswordFile != "" {
 			pw, err := os.ReadFile(u.MasterPasswordFile)
 			if err != nil {
-				return bridge.Config{}, "", err
+				return fail(err)
 			}
 			up.MasterPassword = strings.TrimRight(string(pw), "\r\n")
 		}
 		cfg.Upstreams = append(cfg.Upstreams, up)
 	}
-	return cfg, fc.Addr, nil
+	if fc.Demo != nil && len(secret) == 0 {
+		return fail(errors.New("demo: needs auth.hmacSecretFile to sign development tokens"))
+	}
+	return loaded{cfg: cfg, addr: fc.Addr, demo: fc.Demo, secret: secret, auth: fc.Auth}, nil
 }

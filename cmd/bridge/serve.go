@@ -52,14 +52,15 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		ln     net.Listener
 		public string
 	)
+	var file loaded
 	if o.configPath != "" {
-		var fileAddr string
-		cfg, fileAddr, err = loadConfig(o.configPath)
+		file, err = loadFile(o.configPath)
 		if err != nil {
 			return err
 		}
+		cfg = file.cfg
 		if addr == "" {
-			addr = fileAddr
+			addr = file.addr
 		}
 	}
 	if addr == "" {
@@ -78,6 +79,11 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 		defer dev.close()
 		cfg = dev.cfg
+	} else if file.demo != nil {
+		dev, err = configDemo(&cfg, file, public)
+		if err != nil {
+			return err
+		}
 	}
 	cfg.Logger = log
 	br, err := bridge.New(cfg)
@@ -140,10 +146,40 @@ func displayAddr(a string) string {
 
 // devEnv is the embedded default: sample IMAP server, signing key, config.
 type devEnv struct {
-	srv            *devserver.Server
+	srv            *devserver.Server // nil when the demo fronts a configured upstream
 	signer         *auth.Signer
 	cfg            bridge.Config
 	user, password string
+	upstream       string
+	ttl            time.Duration
+}
+
+// configDemo enables the demo page and token endpoint of a configuration
+// file's "demo" section, signing with its HMAC secret.
+func configDemo(cfg *bridge.Config, f loaded, public string) (*devEnv, error) {
+	signer, err := auth.NewHMACSigner(f.secret)
+	if err != nil {
+		return nil, err
+	}
+	signer.Issuer, signer.Audience = f.auth.Issuer, f.auth.Audience
+	if f.auth.Type != "" {
+		signer.Type = f.auth.Type
+	}
+	ttl := devTokenTTL
+	if f.demo.TokenTTL != "" {
+		if ttl, err = time.ParseDuration(f.demo.TokenTTL); err != nil {
+			return nil, fmt.Errorf("demo.tokenTTL: %w", err)
+		}
+	}
+	ups := f.demo.Upstream
+	if ups == "" {
+		ups = cfg.DefaultUpstream
+	}
+	cfg.AllowedOrigins = append(cfg.AllowedOrigins, public)
+	if strings.Contains(public, "://localhost:") {
+		cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.Replace(public, "://localhost:", "://127.0.0.1:", 1))
+	}
+	return &devEnv{signer: signer, cfg: *cfg, user: f.demo.IMAPUser, password: f.demo.Password, upstream: ups, ttl: ttl}, nil
 }
 
 func startDev(ctx context.Context, log *slog.Logger, public string) (*devEnv, error) {
@@ -181,10 +217,14 @@ func startDev(ctx context.Context, log *slog.Logger, public string) (*devEnv, er
 		Upstreams: []bridge.Upstream{{Name: devUpstream, Addr: srv.Addr(), Security: bridge.SecurityPlain,
 			AllowPrivate: true, AllowPlaintext: true}},
 	}
-	return &devEnv{srv: srv, signer: signer, cfg: cfg, user: user, password: pw}, nil
+	return &devEnv{srv: srv, signer: signer, cfg: cfg, user: user, password: pw, upstream: devUpstream, ttl: devTokenTTL}, nil
 }
 
-func (d *devEnv) close() { d.srv.Close() }
+func (d *devEnv) close() {
+	if d.srv != nil {
+		d.srv.Close()
+	}
+}
 
 // serveToken issues a development token for the demo user, with the demo
 // server's password (a fixed sample account) so the page can log in at once.
@@ -196,8 +236,8 @@ func (d *devEnv) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes, _ := auth.ParseScopes("write delete")
-	tok, err := d.signer.Sign(auth.Claims{Subject: d.user, Upstream: devUpstream, IMAPUser: d.user,
-		Credential: auth.CredentialPassword, Scopes: scopes}, devTokenTTL)
+	tok, err := d.signer.Sign(auth.Claims{Subject: d.user, Upstream: d.upstream, IMAPUser: d.user,
+		Credential: auth.CredentialPassword, Scopes: scopes}, d.ttl)
 	if err != nil {
 		http.Error(w, "cannot sign", http.StatusInternalServerError)
 		return
@@ -205,5 +245,5 @@ func (d *devEnv) serveToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "user": d.user, "password": d.password,
-		"expiresIn": int(devTokenTTL.Seconds())})
+		"expiresIn": int(d.ttl.Seconds())})
 }
