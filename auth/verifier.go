@@ -328,3 +328,13 @@ func (st *verifierState) keyfunc(t *jwt.Token) (any, error) {
 	}
 	return k.key, nil
 }
+
+// Leeway returns the clock-skew allowance in force: a session built on a
+// token may last until ExpiresAt plus Leeway.
+func (v *Verifier) Leeway() time.Duration {
+	st := v.state.Load()
+	if st == nil {
+		return 0
+	}
+	return st.cfg.Leeway
+}

@@ -20,6 +20,19 @@ func (s *session) execLoop() {
 			return
 		}
 		if s.selectedMailbox() != "" {
+			// A short quiet period before re-entering IDLE: a browser that sends
+			// requests back to back does not pay two IDLE round trips for each.
+			t := time.NewTimer(s.srv.lim.IdleDelay)
+			select {
+			case r := <-s.requests:
+				t.Stop()
+				s.handle(r)
+				continue
+			case <-s.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 			if !s.idleUntilRequest() {
 				return
 			}

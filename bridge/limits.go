@@ -20,10 +20,12 @@ const (
 	DefaultPongTimeout        = 10 * time.Second
 	DefaultMaxTokenSize       = 8 << 10
 	DefaultShutdownTimeout    = 10 * time.Second
-	DefaultReconnectJitterMax = 5 * time.Second // upper bound of the retry-after delay sent on shutdown
-	DefaultMaxBodyBytes       = 64 << 20        // one fetched body section sent to the browser
-	DefaultMaxAppendBytes     = 35 << 20        // one appended message
-	DefaultIPLimiters         = 10000           // per-IP limiter entries kept
+	DefaultReconnectJitterMax = 5 * time.Second       // upper bound of the retry-after delay sent on shutdown
+	DefaultMaxBodyBytes       = 64 << 20              // one fetched body section sent to the browser
+	DefaultMaxAppendBytes     = 35 << 20              // one appended message
+	DefaultIPLimiters         = 10000                 // per-IP limiter entries kept
+	DefaultUpstreamReadBuffer = 8 << 10               // each IMAP connection's read buffer (idle sessions are the common case)
+	DefaultIdleDelay          = 25 * time.Millisecond // quiet time after a request before the session re-enters IDLE
 )
 
 // Limits bounds what one browser, one user and all of them can use. Zero
@@ -48,6 +50,7 @@ type Limits struct {
 	ReconnectJitterMax time.Duration
 	MaxBodyBytes       int
 	MaxAppendBytes     int
+	IdleDelay          time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -86,5 +89,6 @@ func (l Limits) withDefaults() Limits {
 	setD(&l.ReconnectJitterMax, DefaultReconnectJitterMax)
 	set(&l.MaxBodyBytes, DefaultMaxBodyBytes)
 	set(&l.MaxAppendBytes, DefaultMaxAppendBytes)
+	setD(&l.IdleDelay, DefaultIdleDelay)
 	return l
 }

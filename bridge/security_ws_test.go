@@ -483,7 +483,11 @@ func TestSecurityCloseCodes(t *testing.T) {
 			return c
 		}, protocol.CloseTooBig},
 		{"token expires during the session", func() *secClient {
-			tok, err := e.signer.Sign(secClaims(nil), time.Second)
+			// Expired 29 s ago, inside the 30 s leeway: the session ends
+			// at exp + leeway, one second from now.
+			e.signer.Now = func() time.Time { return time.Now().Add(-59 * time.Second) }
+			tok, err := e.signer.Sign(secClaims(nil), 30*time.Second)
+			e.signer.Now = nil
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -41,7 +41,7 @@ type session struct {
 	client   *imapengine.Client
 	loggedIn bool
 
-	out        chan outFrame
+	out        chan *outFrame
 	outBytes   atomic.Int64
 	writerDone chan struct{} // closed when writeLoop returns
 	queued     chan struct{} // closed by finish: no more answers will be queued
@@ -81,7 +81,7 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 	return &session{
 		srv: s, conn: conn, ip: ip, id: id, ctx: ctx, cancel: cancel,
 		log:        s.log.With("session", id),
-		out:        make(chan outFrame, s.lim.OutboundQueue),
+		out:        make(chan *outFrame, s.lim.OutboundQueue),
 		writerDone: make(chan struct{}),
 		queued:     make(chan struct{}),
 		requests:   make(chan received, s.lim.MaxInFlight),
@@ -125,7 +125,7 @@ func (s *session) run(token string) {
 	defer s.srv.reg.releaseUser(user)
 
 	// The token's expiry ends the session (4401), with the verifier's leeway.
-	exp := time.AfterFunc(time.Until(s.claims.ExpiresAt), func() {
+	exp := time.AfterFunc(time.Until(s.claims.ExpiresAt.Add(s.srv.cfg.Verifier.Leeway())), func() {
 		s.closeWith(protocol.CloseAuth, "token expired")
 	})
 	defer exp.Stop()
@@ -243,6 +243,9 @@ const DefaultEngineEventQueue = 64
 func (s *session) connectUpstream() error {
 	opts := s.srv.cfg.IMAP
 	opts.OnEvent = s.onEvent
+	if opts.Limits.ReadBufferSize == 0 {
+		opts.Limits.ReadBufferSize = DefaultUpstreamReadBuffer
+	}
 	if opts.EventQueue == 0 {
 		opts.EventQueue = DefaultEngineEventQueue
 	}
@@ -454,7 +457,7 @@ func (s *session) queuedOrIdle() <-chan struct{} {
 // closedChan is a closed channel.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func (s *session) write(f outFrame) bool {
+func (s *session) write(f *outFrame) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), s.srv.lim.WriteTimeout)
 	err := s.conn.Write(ctx, websocket.MessageText, f.data)
 	cancel()
@@ -477,13 +480,15 @@ func (s *session) sendFrame(v protocol.Frame, event string, received time.Time) 
 		s.log.Error("encode frame", "err", err)
 		return
 	}
-	if s.outBytes.Add(int64(len(data))) > int64(s.srv.lim.OutboundBytes) {
+	// The byte budget bounds what waits for a slow browser; one frame alone
+	// (a large fetch) may exceed it when nothing else is waiting.
+	if n := s.outBytes.Add(int64(len(data))); n > int64(s.srv.lim.OutboundBytes) && n != int64(len(data)) {
 		s.outBytes.Add(-int64(len(data)))
 		s.closeWith(protocol.ClosePolicy, reasonTooSlow)
 		return
 	}
 	select {
-	case s.out <- outFrame{data: data, event: event, received: received}:
+	case s.out <- &outFrame{data: data, event: event, received: received}:
 	default:
 		s.outBytes.Add(-int64(len(data)))
 		s.closeWith(protocol.ClosePolicy, reasonTooSlow)

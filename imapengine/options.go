@@ -61,6 +61,9 @@ type Limits struct {
 	MaxUntagged      int   // default DefaultMaxUntagged
 	MaxAuthRounds    int   // default DefaultMaxAuthRounds
 	MaxAuthChallenge int   // default DefaultMaxAuthChallenge
+	// ReadBufferSize is the per-connection read buffer (default 64 KiB). A
+	// program holding many idle connections can lower it.
+	ReadBufferSize int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -94,6 +97,7 @@ func (l Limits) wire() imapwire.Limits {
 		MaxLiteralSize:  l.MaxLiteralSize,
 		MaxResponseSize: l.MaxResponseSize,
 		MaxDepth:        l.MaxDepth,
+		ReadBufferSize:  l.ReadBufferSize,
 	}
 }
 

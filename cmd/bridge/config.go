@@ -107,12 +107,6 @@ type authConfig struct {
 	JWKSFile       string   `json:"jwksFile"`
 }
 
-// loadConfig reads and validates a configuration file into a bridge.Config.
-func loadConfig(path string) (bridge.Config, string, error) {
-	l, err := loadFile(path)
-	return l.cfg, l.addr, err
-}
-
 // loadFile reads and validates a configuration file.
 func loadFile(path string) (loaded, error) {
 	fail := func(err error) (loaded, error) { return loaded{}, err }

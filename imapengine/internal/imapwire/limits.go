@@ -54,6 +54,11 @@ type Limits struct {
 	MaxResponseSize int64
 	// MaxDepth bounds list nesting in the Scanner. Default DefaultMaxDepth.
 	MaxDepth int
+	// ReadBufferSize is the Reader's buffer, allocated per connection.
+	// Default ReadChunkSize; a server with many idle connections may use
+	// less (MinReadBufferSize at least): longer lines still work, and large
+	// literals are read straight into their own memory.
+	ReadBufferSize int
 }
 
 // DefaultLimits returns the default limits.
@@ -82,5 +87,14 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
 	}
+	switch {
+	case l.ReadBufferSize <= 0:
+		l.ReadBufferSize = ReadChunkSize
+	case l.ReadBufferSize < MinReadBufferSize:
+		l.ReadBufferSize = MinReadBufferSize
+	}
 	return l
 }
+
+// MinReadBufferSize is the smallest Limits.ReadBufferSize used.
+const MinReadBufferSize = 1 << 10

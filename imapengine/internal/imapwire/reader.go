@@ -17,10 +17,12 @@ type Reader struct {
 	partial []byte
 }
 
-// NewReader returns a Reader on src with a buffer of ReadChunkSize bytes.
+// NewReader returns a Reader on src with a buffer of l.ReadBufferSize bytes
+// (default ReadChunkSize).
 // Zero fields of l take their defaults.
 func NewReader(src io.Reader, l Limits) *Reader {
-	return &Reader{br: bufio.NewReaderSize(src, ReadChunkSize), lim: l.WithDefaults()}
+	l = l.WithDefaults()
+	return &Reader{br: bufio.NewReaderSize(src, l.ReadBufferSize), lim: l}
 }
 
 // Reset switches r to a new source and drops every buffered byte, including
