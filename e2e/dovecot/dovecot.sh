@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dovecot.sh start|stop|restart|status|env — a private Dovecot for the live test suite.
+# dovecot.sh start|stop|restart|resume|status|env — a private Dovecot for the live test suite.
 #
 # It never touches /etc/dovecot or the system instance: everything (config,
 # certificates, users, mail, sockets, log) lives in one state directory,
@@ -9,8 +9,9 @@
 #
 #   start   install if needed, write config, start, wait for the greeting (idempotent)
 #   stop    stop this instance only and wait for its processes to exit (idempotent)
-#   restart stop and start the running instance again on the SAME ports with its
-#           users and mail kept (the end-to-end "Dovecot restarted" scenario)
+#   restart stop, then resume (the end-to-end "Dovecot restarted" scenario)
+#   resume  start a stopped instance again on the SAME ports with its users and
+#           mail kept (start, by contrast, picks new ports and empties the mail)
 #   status  exit 0 when this instance answers, 1 otherwise
 #   env     print shell-sourceable "export IMAPBRIDGE_DOVECOT_*=..." lines
 set -euo pipefail
@@ -311,26 +312,31 @@ do_stop() {
 	rm -f "$ENVFILE" "$RUN/master.pid"
 }
 
-# do_restart restarts a running instance with its config (so its ports), users
-# and mail unchanged; clients see their connections dropped. The ports may be
-# briefly in TIME_WAIT: Dovecot listens with SO_REUSEADDR, so they rebind.
-do_restart() {
+# conf_ports prints the plain and TLS ports written in $CONF (in that order).
+conf_ports() {
+	sed -n 's/^    port = \([0-9]*\)$/\1/p' "$CONF" 2>/dev/null | tr '\n' ' '
+}
+
+# do_resume starts a stopped instance again with its existing config (so its
+# ports), users and mail; an instance never started needs "start". The ports
+# may be in TIME_WAIT: Dovecot listens with SO_REUSEADDR, so they rebind.
+do_resume() {
 	local plain tls i
-	plain=$(env_port PLAIN)
-	tls=$(env_port TLS)
-	[[ -n $plain && -n $tls ]] && master_pid >/dev/null || die "not running (run: $0 start)"
+	running && return
+	read -r plain tls <<<"$(conf_ports)"
+	[[ -n $plain && -n $tls && -d $DIR/mail ]] || die "nothing to resume in $DIR (run: $0 start)"
 	do_stop
 	: >"$LOG"
-	dovecot -c "$CONF" >>"$LOG" 2>&1 9>&- || die "restart failed; log: $(cat "$LOG")"
+	dovecot -c "$CONF" >>"$LOG" 2>&1 9>&- || die "resume failed; log: $(cat "$LOG")"
 	for ((i = 0; i < START_TIMEOUT * 5; i++)); do
 		if greets "$plain"; then
 			write_env "$plain" "$tls"
-			log "restarted: plain 127.0.0.1:$plain, TLS 127.0.0.1:$tls"
+			log "resumed: plain 127.0.0.1:$plain, TLS 127.0.0.1:$tls"
 			return
 		fi
 		sleep 0.2
 	done
-	die "Dovecot did not answer on the plain port after a restart; log: $(cat "$LOG")"
+	die "Dovecot did not answer on the plain port after resume; log: $(cat "$LOG")"
 }
 
 # Serialise start and stop across concurrent callers (parallel test binaries).
@@ -351,7 +357,12 @@ stop)
 	;;
 restart)
 	lock
-	do_restart
+	do_stop
+	do_resume
+	;;
+resume)
+	lock
+	do_resume
 	;;
 status)
 	if running; then
@@ -366,7 +377,7 @@ env)
 	cat "$ENVFILE"
 	;;
 *)
-	echo "usage: $0 start|stop|restart|status|env" >&2
+	echo "usage: $0 start|stop|restart|resume|status|env" >&2
 	exit 2
 	;;
 esac

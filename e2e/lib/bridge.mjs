@@ -29,9 +29,10 @@ export class Bridge {
    * @param {import('./dovecot.mjs').Dovecot} o.dovecot the upstream
    * @param {{name: string, password: string}} o.user the demo section's IMAP account
    * @param {string} [o.tokenTTL] the demo tokens' lifetime ("10m")
+   * @param {string} [o.leeway] the verifier's clock-skew allowance, which also extends a session past exp ("" = default 30s)
    * @param {boolean} [o.tls] reach Dovecot over implicit TLS with its test CA (default) or plain
    */
-  constructor({ dovecot, user, tokenTTL = '10m', tls = true }) {
+  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapbridge-e2e-'));
     this.port = 0;
     this.proc = null;
@@ -46,7 +47,7 @@ export class Bridge {
       addr: '127.0.0.1:0',
       defaultUpstream: 'dovecot',
       upstreams: [upstream],
-      auth: { issuer: ISSUER, audience: AUDIENCE, hmacSecretFile: secret },
+      auth: { issuer: ISSUER, audience: AUDIENCE, hmacSecretFile: secret, ...(leeway ? { leeway } : {}) },
       demo: { upstream: 'dovecot', imapUser: user.name, password: user.password, tokenTTL },
     }, null, 2));
   }

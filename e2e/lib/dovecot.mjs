@@ -78,8 +78,37 @@ export class Dovecot {
     }
   }
 
-  /** restart restarts the instance on the same ports with users and mail kept. */
+  /** stop stops the instance (connections drop); resume brings it back. */
+  stop() {
+    this.#script('stop');
+  }
+
+  /** resume starts the stopped instance again on the same ports with users and mail kept. */
+  resume() {
+    this.#script('resume');
+  }
+
+  /** restart is stop and resume. */
   restart() {
-    execFileSync('bash', [SCRIPT, 'restart'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env } });
+    this.#script('restart');
+  }
+
+  /**
+   * dropInMaildir delivers a message the way an MTA writes a Maildir: a file
+   * in the user's Maildir/new, picked up (and given a UID) by Dovecot at its
+   * next look — also while Dovecot is stopped.
+   */
+  dropInMaildir(user, m) {
+    const maildir = path.join(this.dir, 'mail', user.name, 'Maildir');
+    const st = fs.statSync(maildir);
+    const name = `${Date.now()}.e2e${crypto.randomBytes(6).toString('hex')}.localhost`;
+    const tmp = path.join(maildir, 'tmp', name);
+    fs.writeFileSync(tmp, message(m), { mode: 0o600 });
+    fs.chownSync(tmp, st.uid, st.gid);
+    fs.renameSync(tmp, path.join(maildir, 'new', name));
+  }
+
+  #script(cmd) {
+    execFileSync('bash', [SCRIPT, cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The browser end-to-end tests (e2e/): Debian's chromium driven by
+# playwright-core against the bridge binary and the test suite's Dovecot.
+# Installs what it needs by itself (chromium with apt-get, playwright-core
+# with npm ci). Uses the Dovecot described by IMAPBRIDGE_DOVECOT_* when set
+# (ci/test.sh), else starts its own and stops it at the end. Screenshots and
+# latency.json land in e2e/.out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+start=$(date +%s)
+# E2E_TEST_TIMEOUT_MS bounds each test file (each test has its own smaller bound).
+E2E_TEST_TIMEOUT_MS=150000
+
+if [[ ! -x /usr/bin/chromium ]]; then
+	echo "e2e: installing chromium" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq chromium >&2
+fi
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+mkdir -p e2e/.out
+rm -rf e2e/.out/screenshots
+go build -o e2e/.out/bridge ./cmd/bridge
+
+if [[ -z ${IMAPBRIDGE_DOVECOT_PLAIN:-} ]]; then
+	bash e2e/dovecot/dovecot.sh start >&2
+	trap 'bash e2e/dovecot/dovecot.sh stop' EXIT
+	eval "$(bash e2e/dovecot/dovecot.sh env)"
+fi
+
+# One file at a time: the Dovecot restart must not hit another file's page,
+# and the latency samples are taken on a quiet machine.
+cd e2e
+node --test --test-concurrency=1 --test-timeout="$E2E_TEST_TIMEOUT_MS" tests/
+echo "e2e: ok in $(($(date +%s) - start))s; screenshots in e2e/.out/screenshots, latency in e2e/.out/latency.json"
