@@ -298,6 +298,11 @@ do_stop() {
 	}
 	children=$(pgrep -P "$pid" || true)
 	kill -TERM "$pid" 2>/dev/null || true
+	# The master leaves client imap processes to linger for seconds: end them
+	# too (they say "Server shutting down" to their client and exit at once).
+	for p in $children; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
 	for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
 		alive=""
 		for p in $pid $children; do
