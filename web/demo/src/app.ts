@@ -1,0 +1,297 @@
+/**
+ * The demo webmail: folders, a virtualised message list, the message view,
+ * the new-mail toast and the connection indicator — all on the SDK's public
+ * API. Server data reaches the DOM only as text (the message body goes to a
+ * sandboxed iframe's srcdoc).
+ */
+import type { ConnectionEvent, MailboxView, ViewMessage } from "../../sdk/src/index.js";
+import { showState } from "./connstate.js";
+import { byId, el, icon } from "./dom.js";
+import { renderFolder, setUnread, toFolders, trashOf, type Folder, type FolderRow } from "./folders.js";
+import { DELETED, FLAGGED, SEEN, hasFlag, messageDate, sender, shortDate, subject } from "./format.js";
+import { Reader } from "./reader.js";
+import { openSession } from "./session.js";
+import { Toast } from "./toast.js";
+import { VirtualList } from "./vlist.js";
+
+/** FOLDER_REFRESH_MS is how often folder unread counts are refreshed (the open mailbox is live). */
+export const FOLDER_REFRESH_MS = 30_000;
+
+const session = openSession((e) => console.warn("imapbridge demo:", e));
+const client = session.client;
+const folderNav = byId("folders");
+const listPane = byId("list");
+const titleEl = byId("mailbox-title");
+const countEl = byId("mailbox-count");
+const toast = new Toast(byId("toast"));
+
+let folders: Folder[] = [];
+const folderRows = new Map<string, FolderRow>();
+let mailbox = new URLSearchParams(location.search).get("mailbox") ?? "INBOX";
+let view: MailboxView | undefined;
+let viewReady = false;
+/** overrides are flags set by this page and not yet confirmed by an event, by UID. */
+const overrides = new Map<number, readonly string[]>();
+/** gone are UIDs this page moved or deleted, hidden until the expunge arrives. */
+const gone = new Set<number>();
+
+const flagsOf = (m: ViewMessage): readonly string[] => overrides.get(m.uid) ?? m.flags;
+const msg = (uid: number): ViewMessage | undefined => view?.messages.get(uid);
+
+// ---- message list ----
+
+const list = new VirtualList<number>(listPane, {
+  create(uid) {
+    const row = el("div", "row", undefined, "message-row");
+    row.dataset["uid"] = String(uid);
+    row.setAttribute("role", "option");
+    const flag = el("button", "row-flag");
+    flag.type = "button";
+    flag.title = "Flag";
+    flag.append(icon("star"));
+    flag.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      toggleFlag(uid);
+    });
+    const m = msg(uid);
+    const from = el("span", "row-from", m ? sender(m) : "", "row-from");
+    const date = el("span", "row-date", m ? shortDate(messageDate(m)) : "", "row-date");
+    const subj = el("span", "row-subject", m ? subject(m) : "", "row-subject");
+    const top = el("div", "row-top");
+    top.append(el("span", "dot"), from, date);
+    const bottom = el("div", "row-bottom");
+    bottom.append(subj, flag);
+    row.append(top, bottom);
+    row.addEventListener("click", () => openMessage(uid));
+    this.update(uid, row);
+    return row;
+  },
+  update(uid, row) {
+    const m = msg(uid);
+    if (m === undefined) return;
+    const flags = flagsOf(m);
+    const seen = String(hasFlag(flags, SEEN));
+    const flagged = String(hasFlag(flags, FLAGGED));
+    if (row.dataset["seen"] !== seen) row.dataset["seen"] = seen;
+    if (row.dataset["flagged"] !== flagged) row.dataset["flagged"] = flagged;
+    const selected = reader.current === uid;
+    row.classList.toggle("selected", selected);
+    row.setAttribute("aria-selected", String(selected));
+  },
+});
+
+function visibleUids(): number[] {
+  if (view === undefined) return [];
+  const out: number[] = [];
+  for (const [uid, m] of view.messages) if (!gone.has(uid) && !hasFlag(flagsOf(m), DELETED)) out.push(uid);
+  return out.sort((a, b) => b - a);
+}
+
+function renderList(): void {
+  const uids = visibleUids();
+  list.setKeys(uids);
+  let unread = 0;
+  for (const uid of uids) {
+    const m = msg(uid);
+    if (m !== undefined && !hasFlag(flagsOf(m), SEEN)) unread++;
+  }
+  const row = folderRows.get(mailbox);
+  if (row !== undefined) setUnread(row.unread, unread);
+  countEl.textContent = !viewReady && uids.length === 0 ? "Loading…"
+    : `${uids.length.toLocaleString()} message${uids.length === 1 ? "" : "s"}${unread > 0 ? ` · ${unread.toLocaleString()} unread` : ""}`;
+  listPane.classList.toggle("is-empty", viewReady && uids.length === 0);
+  const cur = reader.current;
+  if (cur !== undefined && !uids.includes(cur)) reader.clear();
+}
+
+// ---- message view and actions ----
+
+const reader = new Reader(byId("reader"), client, {
+  toggleSeen: (uid) => {
+    const m = msg(uid);
+    if (m) void setFlag(uid, SEEN, !hasFlag(flagsOf(m), SEEN));
+  },
+  toggleFlag: (uid) => toggleFlag(uid),
+  remove: (uid) => void removeMessage(uid),
+  move: (uid, to) => void moveMessage(uid, to),
+});
+
+function toggleFlag(uid: number): void {
+  const m = msg(uid);
+  if (m) void setFlag(uid, FLAGGED, !hasFlag(flagsOf(m), FLAGGED));
+}
+
+async function setFlag(uid: number, flag: string, on: boolean): Promise<void> {
+  const m = msg(uid);
+  if (m === undefined) return;
+  const before = flagsOf(m);
+  const after = on ? [...before.filter((f) => !hasFlag([f], flag)), flag] : before.filter((f) => !hasFlag([f], flag));
+  overrides.set(uid, after);
+  changed(uid);
+  renderList();
+  try {
+    const r = await client.store(String(uid), on ? "add" : "remove", [flag]);
+    const confirmed = r.messages.find((x) => x.uid === uid)?.flags;
+    if (confirmed !== undefined) overrides.set(uid, confirmed);
+  } catch (e) {
+    overrides.delete(uid);
+    toast.show(`Could not update the message: ${errText(e)}`, "error");
+  }
+  changed(uid);
+  renderList();
+}
+
+function changed(uid: number): void {
+  list.refresh(uid);
+  const m = msg(uid);
+  if (m !== undefined) reader.update({ ...m, flags: flagsOf(m) });
+}
+
+async function moveMessage(uid: number, to: string, quiet = false): Promise<void> {
+  const next = neighbour(uid);
+  gone.add(uid);
+  renderList();
+  if (next !== undefined) openMessage(next);
+  try {
+    await client.move(String(uid), to);
+    if (!quiet) toast.show(`Moved to ${to}`);
+    void refreshFolders();
+  } catch (e) {
+    gone.delete(uid);
+    renderList();
+    toast.show(`Could not move the message: ${errText(e)}`, "error");
+  }
+}
+
+async function removeMessage(uid: number): Promise<void> {
+  const trash = trashOf(folders);
+  if (trash !== undefined && trash.name !== mailbox) {
+    await moveMessage(uid, trash.name, true);
+    return;
+  }
+  const next = neighbour(uid);
+  gone.add(uid);
+  renderList();
+  if (next !== undefined) openMessage(next);
+  try {
+    await client.store(String(uid), "add", [DELETED], { silent: true });
+    await client.expunge(String(uid));
+    void refreshFolders();
+  } catch (e) {
+    gone.delete(uid);
+    renderList();
+    toast.show(`Could not delete the message: ${errText(e)}`, "error");
+  }
+}
+
+/** neighbour is the message to open after uid leaves the list: the next one down, else the one above. */
+function neighbour(uid: number): number | undefined {
+  if (reader.current !== uid) return undefined;
+  const i = list.positionOf(uid);
+  return list.keyAt(i + 1) ?? (i > 0 ? list.keyAt(i - 1) : undefined);
+}
+
+function openMessage(uid: number): void {
+  const m = msg(uid);
+  if (m === undefined) return;
+  const prev = reader.current;
+  reader.show({ ...m, flags: flagsOf(m) }, mailbox, folders);
+  if (prev !== undefined) list.refresh(prev);
+  list.reveal(uid);
+  list.refresh(uid);
+  document.body.classList.add("reading");
+  if (!hasFlag(flagsOf(m), SEEN)) void setFlag(uid, SEEN, true);
+}
+
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+// ---- folders ----
+
+async function refreshFolders(): Promise<void> {
+  if (client.state !== "open") return;
+  try {
+    const r = await client.list({ pattern: "*", specialUse: true, status: ["UNSEEN"] });
+    folders = toFolders(r.mailboxes);
+  } catch (e) {
+    console.warn("imapbridge demo: list failed", e);
+    return;
+  }
+  folderRows.clear();
+  folderNav.replaceChildren(...folders.map((f) => {
+    const row = renderFolder(f, (name) => openMailbox(name));
+    folderRows.set(f.name, row);
+    row.root.classList.toggle("active", f.name === mailbox);
+    if (f.name !== mailbox || !viewReady) setUnread(row.unread, f.unseen);
+    return row.root;
+  }));
+  if (viewReady) renderList();
+}
+
+function openMailbox(name: string): void {
+  if (view !== undefined && name === mailbox) return;
+  mailbox = name;
+  const url = new URL(location.href);
+  if (name === "INBOX") url.searchParams.delete("mailbox");
+  else url.searchParams.set("mailbox", name);
+  history.replaceState(null, "", url);
+  for (const [n, row] of folderRows) row.root.classList.toggle("active", n === name);
+  titleEl.textContent = name === "INBOX" ? "Inbox" : name;
+  document.title = `${titleEl.textContent} — imapbridge`;
+  overrides.clear();
+  gone.clear();
+  viewReady = false;
+  reader.clear();
+  listPane.scrollTop = 0;
+  const v = client.watch(name);
+  view = v;
+  v.on("change", (c) => {
+    if (view !== v) return;
+    for (const m of c.updated) overrides.delete(m.uid);
+    for (const m of c.removed) {
+      gone.delete(m.uid);
+      overrides.delete(m.uid);
+    }
+    renderList();
+    for (const m of c.updated) changed(m.uid);
+    if (viewReady && c.added.length > 0 && !c.reset) {
+      const newest = [...c.added].sort((a, b) => b.uid - a.uid)[0];
+      if (newest !== undefined) {
+        const more = c.added.length > 1 ? ` (+${c.added.length - 1} more)` : "";
+        toast.show(`New mail: ${subject(newest)}${more}`, "mail", () => openMessage(newest.uid));
+      }
+    }
+  });
+  v.on("synced", () => {
+    if (view !== v) return;
+    viewReady = true;
+    renderList();
+  });
+  renderList();
+}
+
+// ---- connection ----
+
+const stateEl = byId("conn-state");
+client.on("connection", (e: ConnectionEvent) => {
+  showState(stateEl, e, () => client.reconnect());
+  if (e.state === "open") void refreshFolders();
+});
+showState(stateEl, { state: client.state }, () => client.reconnect());
+setInterval(() => void refreshFolders(), FOLDER_REFRESH_MS);
+
+document.addEventListener("keydown", (ev) => {
+  if (ev.target instanceof HTMLSelectElement || ev.target instanceof HTMLInputElement) return;
+  const cur = reader.current;
+  const i = cur === undefined ? -1 : list.positionOf(cur);
+  if (ev.key === "ArrowDown" || ev.key === "j") {
+    const k = list.keyAt(i + 1);
+    if (k !== undefined) openMessage(k);
+  } else if (ev.key === "ArrowUp" || ev.key === "k") {
+    const k = i > 0 ? list.keyAt(i - 1) : undefined;
+    if (k !== undefined) openMessage(k);
+  } else return;
+  ev.preventDefault();
+});
+byId("back").addEventListener("click", () => document.body.classList.remove("reading"));
+
+openMailbox(mailbox);

@@ -1,0 +1,57 @@
+/**
+ * The demo's connection: a dev token from POST /dev/token on every
+ * (re)connect, and the IMAP password that came with it for login.
+ */
+import { connect, type Client } from "../../sdk/src/index.js";
+
+/** TOKEN_PATH is the bridge's loopback-only development token endpoint. */
+export const TOKEN_PATH = "/dev/token";
+/** WS_PATH is the bridge's WebSocket endpoint. */
+export const WS_PATH = "/ws";
+
+/** DevToken is the answer of POST /dev/token. */
+interface DevToken {
+  readonly token: string;
+  readonly user: string;
+  readonly password: string;
+  readonly expiresIn: number;
+}
+
+function isDevToken(v: unknown): v is DevToken {
+  if (typeof v !== "object" || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return typeof d["token"] === "string" && typeof d["password"] === "string" && typeof d["user"] === "string";
+}
+
+/** Session is a connected client and the IMAP user it is logged in as. */
+export interface Session {
+  readonly client: Client;
+  /** user is the IMAP user of the last token ("" before the first). */
+  user(): string;
+}
+
+/**
+ * openSession connects to this origin's bridge. The token provider fetches a
+ * fresh token for every (re)connect, so an expired token is replaced rather
+ * than replayed; the login callback sends the password that came with it.
+ */
+export function openSession(onError: (e: unknown) => void): Session {
+  let password = "";
+  let user = "";
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const client = connect({
+    url: `${proto}//${location.host}${WS_PATH}`,
+    token: async () => {
+      const res = await fetch(TOKEN_PATH, { method: "POST", cache: "no-store", credentials: "same-origin" });
+      if (!res.ok) throw new Error(`demo: token endpoint answered ${res.status}`);
+      const body: unknown = await res.json();
+      if (!isDevToken(body)) throw new Error("demo: malformed token answer");
+      password = body.password;
+      user = body.user;
+      return body.token;
+    },
+    login: () => password,
+    onError,
+  });
+  return { client, user: () => user };
+}
