@@ -54,6 +54,10 @@ type session struct {
 	lastState string            // last state event sent (guarded by evMu)
 	uidVals   map[string]uint32 // last UIDVALIDITY seen per mailbox (executor only)
 
+	pingMu      sync.Mutex
+	pingTimer   *time.Timer
+	pingStopped bool
+
 	closeOnce   sync.Once
 	closeCode   websocket.StatusCode
 	closeReason string
@@ -134,9 +138,9 @@ func (s *session) run(token string) {
 		s.finish(&wg)
 		return
 	}
-	wg.Add(2)
+	wg.Add(1)
 	go func() { defer wg.Done(); s.readLoop() }()
-	go func() { defer wg.Done(); s.pingLoop() }()
+	s.startPings(&wg)
 	s.sendHello()
 	s.executing.Store(true)
 	s.execLoop()
@@ -147,6 +151,7 @@ func (s *session) run(token string) {
 // and waits for the session's goroutines.
 func (s *session) finish(wg *sync.WaitGroup) {
 	s.closeWith(websocket.StatusNormalClosure, "")
+	s.stopPings()
 	// Requests accepted but never started are answered too (security F13:
 	// every in-flight request gets a response or an error frame).
 	for drained := false; !drained; {
@@ -382,27 +387,50 @@ func peekID(data []byte) string {
 	return h.ID
 }
 
-// pingLoop pings the browser; a missing pong closes the session.
-func (s *session) pingLoop() {
-	t := time.NewTicker(s.srv.lim.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
+// startPings pings the browser every PingInterval from a timer (an idle
+// session holds no goroutine for it); a missing pong closes the session.
+func (s *session) startPings(wg *sync.WaitGroup) {
+	var t *time.Timer
+	var ping func()
+	ping = func() {
+		s.pingMu.Lock()
+		if s.pingStopped {
+			s.pingMu.Unlock()
 			return
-		case <-t.C:
-			// Not derived from s.ctx: a cancelled write context tears the
-			// connection down without a close frame. Ping returns at once
-			// when the connection closes.
-			ctx, cancel := context.WithTimeout(context.Background(), s.srv.lim.PongTimeout)
-			err := s.conn.Ping(ctx)
-			cancel()
-			if err != nil {
-				s.closeWith(protocol.ClosePolicy, "ping timeout")
-				return
-			}
 		}
+		wg.Add(1)
+		s.pingMu.Unlock()
+		defer wg.Done()
+		// Not derived from s.ctx: a cancelled write context tears the
+		// connection down without a close frame. Ping returns at once when
+		// the connection closes.
+		ctx, cancel := context.WithTimeout(context.Background(), s.srv.lim.PongTimeout)
+		err := s.conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			s.closeWith(protocol.ClosePolicy, "ping timeout")
+			return
+		}
+		s.pingMu.Lock()
+		if !s.pingStopped {
+			t.Reset(s.srv.lim.PingInterval)
+		}
+		s.pingMu.Unlock()
 	}
+	s.pingMu.Lock()
+	t = time.AfterFunc(s.srv.lim.PingInterval, ping)
+	s.pingTimer = t
+	s.pingMu.Unlock()
+}
+
+// stopPings stops the keepalive; a ping in progress is waited for by finish.
+func (s *session) stopPings() {
+	s.pingMu.Lock()
+	s.pingStopped = true
+	if s.pingTimer != nil {
+		s.pingTimer.Stop()
+	}
+	s.pingMu.Unlock()
 }
 
 // writeLoop writes queued frames; a write that exceeds WriteTimeout closes

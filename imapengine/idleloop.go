@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -124,26 +125,28 @@ func (c *Client) idleOnce(ctx context.Context, o IdleOptions) (dead bool, err er
 	defer stop()
 	refresh := time.AfterFunc(o.Refresh, stop)
 	defer refresh.Stop()
-	check := o.Watchdog / 4
-	watch := time.NewTicker(check)
-	defer watch.Stop()
+	// The watchdog is a self-rearming timer, not a goroutine: an idle
+	// connection costs no stack while it waits.
 	var fired atomic.Bool
-	watcher := make(chan struct{})
-	go func() {
-		defer close(watcher)
-		for {
-			select {
-			case <-wctx.Done():
-				return
-			case <-watch.C:
-				if time.Since(time.Unix(0, c.lastResponse.Load())) >= o.Watchdog {
-					fired.Store(true)
-					stop()
-					return
-				}
-			}
+	var mu sync.Mutex
+	var watch *time.Timer
+	check := o.Watchdog / 4
+	var tick func()
+	tick = func() {
+		if time.Since(time.Unix(0, c.lastResponse.Load())) >= o.Watchdog {
+			fired.Store(true)
+			stop()
+			return
 		}
-	}()
+		mu.Lock()
+		if wctx.Err() == nil {
+			watch.Reset(check)
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	watch = time.AfterFunc(check, tick)
+	mu.Unlock()
 	for {
 		_, ok, err := idler.Next(wctx)
 		if err != nil || !ok {
@@ -151,7 +154,9 @@ func (c *Client) idleOnce(ctx context.Context, o IdleOptions) (dead bool, err er
 		}
 	}
 	stop()
-	<-watcher
+	mu.Lock()
+	watch.Stop()
+	mu.Unlock()
 	dead = fired.Load()
 	dctx, cancel2 := context.WithTimeout(context.Background(), o.NoopTimeout)
 	defer cancel2()
