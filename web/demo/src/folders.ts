@@ -106,7 +106,7 @@ export function renderFolder(f: Folder, onOpen: (name: string) => void): FolderR
 
 /** setUnread shows count in an unread badge (empty when 0 or unknown). */
 export function setUnread(badge: HTMLElement, count: number | undefined): void {
-  const text = count !== undefined && count > 0 ? String(count) : "";
+  const text = count !== undefined && count > 0 ? count.toLocaleString() : "";
   if (badge.textContent !== text) badge.textContent = text;
   badge.closest(".folder")?.classList.toggle("has-unread", text !== "");
 }

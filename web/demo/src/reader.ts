@@ -63,6 +63,11 @@ export class Reader {
     del.classList.add("danger");
     const target = el("select", "move-target", undefined, "move-target");
     target.setAttribute("aria-label", "Move to folder");
+    const placeholder = el("option", "", "Move to…");
+    placeholder.value = "";
+    placeholder.disabled = true;
+    placeholder.selected = true;
+    target.append(placeholder);
     for (const f of folders) {
       if (f.name === mailbox || !f.selectable) continue;
       const o = el("option", "", f.name);
@@ -72,7 +77,7 @@ export class Reader {
     const move = this.button("move", "move", "Move", () => {
       if (target.value !== "") this.actions.move(m.uid, target.value);
     });
-    move.disabled = target.options.length === 0;
+    move.disabled = target.options.length <= 1;
     const moveGroup = el("div", "move-group");
     moveGroup.append(target, move);
     bar.append(this.seenBtn, this.flagBtn, moveGroup, del);
