@@ -17,5 +17,6 @@ trap 'bash e2e/dovecot/dovecot.sh stop' EXIT
 eval "$(bash e2e/dovecot/dovecot.sh env)"
 go test -race -count=1 -timeout 15m ./...
 bash ci/web.sh
+bash ci/e2e.sh
 
 echo "test: ok in $(( $(date +%s) - start ))s"

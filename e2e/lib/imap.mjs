@@ -33,6 +33,7 @@ export class ImapClient {
   #waiter = null; // () => void, called when data or an error arrives
   #err = null;
   #tag = 0;
+  #idleTag = '';
 
   constructor(sock) {
     this.#sock = sock;
@@ -109,6 +110,38 @@ export class ImapClient {
         return { lines, tagged: line };
       }
       lines.push(line);
+    }
+  }
+
+  /** idle selects mailbox and enters IDLE; read pushed lines with nextMatch, end with idleDone. */
+  async idle(mailbox) {
+    await this.examine(mailbox);
+    this.#idleTag = `E${++this.#tag}`;
+    this.#sock.write(`${this.#idleTag} IDLE\r\n`);
+    const deadline = Date.now() + IMAP_TIMEOUT_MS;
+    for (;;) {
+      const line = await this.#readLine(deadline);
+      if (line.startsWith('+')) return;
+      if (line.startsWith(this.#idleTag + ' ')) throw new ImapError(`IDLE: ${line}`);
+    }
+  }
+
+  /** nextMatch reads lines until one matches re and resolves with the epoch time (ms) it was read. */
+  async nextMatch(re, timeoutMs = IMAP_TIMEOUT_MS) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = await this.#readLine(deadline);
+      if (re.test(line)) return performance.timeOrigin + performance.now();
+    }
+  }
+
+  /** idleDone ends IDLE. */
+  async idleDone() {
+    this.#sock.write('DONE\r\n');
+    const deadline = Date.now() + IMAP_TIMEOUT_MS;
+    for (;;) {
+      const line = await this.#readLine(deadline);
+      if (line.startsWith(this.#idleTag + ' ')) return;
     }
   }
 
