@@ -2,16 +2,37 @@
 // message view (sandboxed HTML, remote images blocked until asked), flag,
 // mark read, move and delete — each change checked on the IMAP side.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { openPage, row, rowUids, screenshot, tid, waitFor, waitState } from '../lib/browser.mjs';
-import { setup } from '../lib/fixture.mjs';
+import { SEED, setup } from '../lib/fixture.mjs';
 
 /** TEST_TIMEOUT_MS bounds each scenario. */
 const TEST_TIMEOUT_MS = 30_000;
 
+/** PIXEL is a 1×1 GIF, the "remote image" a tracker would serve. */
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
 let w;
-before(async () => { w = await setup(); }, { timeout: 60_000 });
-after(async () => { await w?.close(); });
+// tracker is a loopback HTTP server standing for a remote image host: its
+// hit count is the truth about what reached the network.
+let tracker;
+let hits = 0;
+before(async () => {
+  tracker = http.createServer((req, res) => {
+    hits++;
+    res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store' });
+    res.end(PIXEL);
+  });
+  await new Promise((r) => tracker.listen(0, '127.0.0.1', r));
+  const seed = structuredClone(SEED);
+  seed.messages[2].html = seed.messages[2].html.replace('http://127.0.0.1:9/', `http://127.0.0.1:${tracker.address().port}/`);
+  w = await setup({ seed });
+}, { timeout: 60_000 });
+after(async () => {
+  await w?.close();
+  tracker?.close();
+});
 
 // onServer polls the user's mailbox over raw IMAP until check(client) is truthy.
 async function onServer(what, check) {
@@ -25,6 +46,8 @@ async function onServer(what, check) {
 
 test('folders and message list', { timeout: TEST_TIMEOUT_MS }, async () => {
   const { page } = w;
+  // The list arrives after the connection opens.
+  await page.waitForSelector(tid('folder', '[data-name="Archive"]'));
   const names = await page.$$eval(tid('folder'), (els) => els.map((e) => e.getAttribute('data-name')));
   assert.ok(names.includes('INBOX'), `folders ${names}`);
   assert.ok(names.includes('Archive'), `folders ${names}`);
@@ -45,10 +68,15 @@ test('folders and message list', { timeout: TEST_TIMEOUT_MS }, async () => {
 
 test('message view: sandboxed HTML, remote images only when asked', { timeout: TEST_TIMEOUT_MS }, async () => {
   const { page } = w;
-  const remote = [];
-  const onReq = (r) => { if (r.url().startsWith('http://127.0.0.1:9/')) remote.push(r.url()); };
-  page.on('request', onReq);
+  // What the browser tried (a CSP-blocked attempt shows up here with its
+  // failure) versus what reached the tracker.
+  const attempts = [];
+  const onFail = (r) => { if (r.url().includes('/pixel.png')) attempts.push(`${r.url()} failed: ${r.failure()?.errorText}`); };
+  const onDone = (r) => { if (r.url().includes('/pixel.png')) attempts.push(`${r.url()} finished`); };
+  page.on('requestfailed', onFail);
+  page.on('requestfinished', onDone);
   try {
+    hits = 0;
     await page.click(row(w.uids[2]));
     await page.waitForSelector(tid('message-view'));
     await waitFor(async () => (await page.textContent(tid('message-subject'))) === 'Newsletter with pictures', 'message-subject');
@@ -61,17 +89,18 @@ test('message view: sandboxed HTML, remote images only when asked', { timeout: T
     assert.match(srcdoc, /Big news/);
     await page.waitForSelector(tid('load-images'), { state: 'visible' });
     await screenshot(page, 'message');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(remote, [], 'no remote image request before load-images');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(hits, 0, `the remote image was fetched before load-images (browser: ${attempts.join('; ')})`);
     assert.notEqual(await page.title(), 'pwned', 'a script in the message ran');
     await page.click(tid('load-images'));
     await waitFor(async () => (await page.getAttribute(frame, 'srcdoc')) !== srcdoc, 'srcdoc with images allowed');
-    await waitFor(() => remote.length > 0, 'the remote image requested after load-images', 5000);
+    await waitFor(() => hits > 0, `the remote image fetched after load-images (browser: ${attempts.join('; ')})`, 5000);
     assert.notEqual(await page.title(), 'pwned');
     // The opened message is read now; the server agrees.
     await onServer('\\Seen on the opened message', async (c) => (await c.flags('INBOX')).get(w.uids[2])?.includes('\\seen'));
   } finally {
-    page.off('request', onReq);
+    page.off('requestfailed', onFail);
+    page.off('requestfinished', onDone);
   }
 });
 
