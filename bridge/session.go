@@ -391,8 +391,7 @@ func peekID(data []byte) string {
 // session holds no goroutine for it); a missing pong closes the session.
 func (s *session) startPings(wg *sync.WaitGroup) {
 	var t *time.Timer
-	var ping func()
-	ping = func() {
+	ping := func() {
 		s.pingMu.Lock()
 		if s.pingStopped {
 			s.pingMu.Unlock()

@@ -131,8 +131,7 @@ func (c *Client) idleOnce(ctx context.Context, o IdleOptions) (dead bool, err er
 	var mu sync.Mutex
 	var watch *time.Timer
 	check := o.Watchdog / 4
-	var tick func()
-	tick = func() {
+	tick := func() {
 		if time.Since(time.Unix(0, c.lastResponse.Load())) >= o.Watchdog {
 			fired.Store(true)
 			stop()
