@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/imapbridge/imapbridge/bridge/protocol"
@@ -244,25 +245,9 @@ func imapErr(err error) *protocol.IMAPError {
 	text := se.Text
 	if se.Code != "" {
 		// Drop the "[CODE arg] " prefix from the human text.
-		if i := indexByte(text, ']'); i >= 0 && i+1 < len(text) {
-			text = trimSpace(text[i+1:])
+		if i := strings.IndexByte(text, ']'); i >= 0 && i+1 < len(text) {
+			text = strings.TrimLeft(text[i+1:], " ")
 		}
 	}
 	return &protocol.IMAPError{Type: se.Status, Code: se.Code, Text: text}
-}
-
-func indexByte(s string, b byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimSpace(s string) string {
-	for len(s) > 0 && s[0] == ' ' {
-		s = s[1:]
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -189,17 +190,9 @@ func (s *session) login(ctx context.Context, r *protocol.LoginRequest) (protocol
 }
 
 func asStatus(err error) (*imapengine.StatusError, bool) {
-	for e := err; e != nil; {
-		if se, ok := e.(*imapengine.StatusError); ok {
-			return se, true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return nil, false
-		}
-		e = u.Unwrap()
-	}
-	return nil, false
+	var se *imapengine.StatusError
+	ok := errors.As(err, &se)
+	return se, ok
 }
 
 // collectNO turns an imaplib-view NO result into a StatusError.
