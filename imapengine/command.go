@@ -2,7 +2,6 @@ package imapengine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -123,9 +122,6 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 	if err != nil {
 		if k.secret {
 			return nil, ErrBadArgument // never echo a secret argument
-		}
-		if errors.Is(err, imapwire.ErrBadArgument) {
-			return nil, fmt.Errorf("%w: %w", ErrBadArgument, err)
 		}
 		return nil, err
 	}

@@ -84,8 +84,9 @@ var (
 	// ErrClosed: the connection is closed; no further command can run.
 	ErrClosed = errors.New("imapengine: connection closed")
 	// ErrBadArgument: an argument contains NUL, CR or LF, or could forge a literal
-	// (imaplib raises ValueError). Nothing was written.
-	ErrBadArgument = errors.New("imapengine: NUL, CR and LF not allowed in commands")
+	// (imaplib raises ValueError). Nothing was written. It is the wire
+	// encoder's sentinel, so encoder errors match it as they are.
+	ErrBadArgument = imapwire.ErrBadArgument
 	// ErrInvalidTimeout: a negative Options.Timeout (imaplib's timeout=0).
 	ErrInvalidTimeout = errors.New("imapengine: Non-blocking socket (timeout=0) is not supported")
 	// ErrIllegalState: the command is not allowed in the current state.

@@ -146,9 +146,14 @@ func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Tim
 			c.queueEventLocked(Event{Kind: EventExpunge, Seq: imap.SeqNum(n), UID: uid, Received: now})
 		}
 	case "FETCH":
-		solicited := c.fetchPendingLocked()
-		if solicited && !mayCarryUID(line) {
-			return // bulk data of our own FETCH: nothing to learn cheaply
+		if c.fetchPendingLocked() {
+			// Our own FETCH: only its UID matters here (the sequence number →
+			// UID map); the command's sink or result does the parsing, so the
+			// message is not parsed twice.
+			if seq, uid, ok := solicitedFetchUID(resp); ok {
+				c.sel.setUID(seq, imap.UID(uid))
+			}
+			return
 		}
 		msg, err := imap.ParseFetch(resp, c.limits.wire())
 		if err != nil || msg == nil {
@@ -156,13 +161,10 @@ func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Tim
 		}
 		if msg.UID != 0 {
 			c.sel.setUID(uint32(msg.Seq), msg.UID)
+		} else {
+			msg.UID, _ = c.uidOfLocked(msg.Seq)
 		}
-		if !solicited {
-			if msg.UID == 0 {
-				msg.UID, _ = c.uidOfLocked(msg.Seq)
-			}
-			c.queueEventLocked(Event{Kind: EventFetch, Seq: msg.Seq, UID: msg.UID, Message: msg, Received: now})
-		}
+		c.queueEventLocked(Event{Kind: EventFetch, Seq: msg.Seq, UID: msg.UID, Message: msg, Received: now})
 	case "VANISHED":
 		v, err := imap.ParseVanished(resp, c.limits.wire())
 		if err != nil {
@@ -237,16 +239,6 @@ func (c *Client) dispatchEvents() {
 	for e := range c.events {
 		c.opts.OnEvent(e)
 	}
-}
-
-// mayCarryUID reports whether a FETCH line may contain a UID item.
-func mayCarryUID(line []byte) bool {
-	for i := 0; i+3 <= len(line); i++ {
-		if line[i] == 'U' && line[i+1] == 'I' && line[i+2] == 'D' {
-			return true
-		}
-	}
-	return false
 }
 
 // leadingNumber parses the N of "* N TYPE".

@@ -165,6 +165,17 @@ func (c *Client) AppendExact(ctx context.Context, mailbox, flags string, date ti
 }
 
 func (c *Client) appendMsg(ctx context.Context, mailbox, flags string, date time.Time, message []byte) (Result, error) {
+	k, err := c.appendCmd(mailbox, flags, date, message)
+	if err != nil {
+		return Result{}, err
+	}
+	return c.simple(ctx, k)
+}
+
+// appendCmd builds APPEND for both views: an empty mailbox means INBOX, flags
+// are parenthesised when needed, a non-zero date becomes the internal date,
+// and after ENABLE UTF8=ACCEPT the message goes as UTF8 (~{N}).
+func (c *Client) appendCmd(mailbox, flags string, date time.Time, message []byte) (*cmd, error) {
 	if mailbox == "" {
 		mailbox = "INBOX"
 	}
@@ -173,12 +184,12 @@ func (c *Client) appendMsg(ctx context.Context, mailbox, flags string, date time
 	if !date.IsZero() {
 		s, err := Time2Internaldate(date)
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		dt = s
 	}
 	utf8 := c.UTF8Enabled()
-	return c.simple(ctx, &cmd{name: "APPEND", args: func(e *encoder) {
+	return &cmd{name: "APPEND", args: func(e *encoder) {
 		e.SP().Raw(m)
 		if flags != "" {
 			e.SP().Raw(imapwire.SetQuote(flags))
@@ -192,7 +203,7 @@ func (c *Client) appendMsg(ctx context.Context, mailbox, flags string, date time
 		} else {
 			e.Literal(message)
 		}
-	}})
+	}}, nil
 }
 
 // normalizeCRLF rewrites every CRLF, bare CR and bare LF as CRLF (imaplib's MapCRLF).

@@ -158,32 +158,25 @@ type Options struct {
 	startTLS bool // set by DialStartTLS: PREAUTH before TLS is refused
 }
 
-func (o *Options) connectTimeout() time.Duration {
-	if o.Timeout > 0 {
+// timeout picks Timeout when set, else the specific setting, else its default.
+func (o *Options) timeout(specific, def time.Duration) time.Duration {
+	switch {
+	case o.Timeout > 0:
 		return o.Timeout
+	case specific > 0:
+		return specific
 	}
-	if o.ConnectTimeout > 0 {
-		return o.ConnectTimeout
-	}
-	return DefaultConnectTimeout
+	return def
+}
+
+func (o *Options) connectTimeout() time.Duration {
+	return o.timeout(o.ConnectTimeout, DefaultConnectTimeout)
 }
 
 func (o *Options) greetingTimeout() time.Duration {
-	if o.Timeout > 0 {
-		return o.Timeout
-	}
-	if o.GreetingTimeout > 0 {
-		return o.GreetingTimeout
-	}
-	return DefaultGreetingTimeout
+	return o.timeout(o.GreetingTimeout, DefaultGreetingTimeout)
 }
 
 func (o *Options) commandTimeout() time.Duration {
-	if o.Timeout > 0 {
-		return o.Timeout
-	}
-	if o.CommandTimeout > 0 {
-		return o.CommandTimeout
-	}
-	return DefaultCommandTimeout
+	return o.timeout(o.CommandTimeout, DefaultCommandTimeout)
 }

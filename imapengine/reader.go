@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/imapbridge/imapbridge/imapengine/imap"
 	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
 
@@ -250,16 +249,7 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		c.trace.log1(1, "untagged "+typ, "text", string(cur))
 	}
 
-	if typ == "FETCH" && c.fetchPendingLocked() {
-		// Our own FETCH: only its UID is of interest here (the sequence
-		// number → UID map); the command's sink or result does the parsing,
-		// so the message is not parsed twice.
-		if seq, uid, ok := solicitedFetchUID(resp); ok {
-			c.sel.setUID(seq, imap.UID(uid))
-		}
-	} else {
-		c.observeLocked(typ, resp, time.Now())
-	}
+	c.observeLocked(typ, resp, time.Now())
 	if typ != "BYE" {
 		if p := c.sinkForLocked(typ); p != nil {
 			c.deliveries = append(c.deliveries, delivery{p: p, typ: typ, resp: resp})

@@ -2,6 +2,7 @@ package imapengine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -120,7 +121,7 @@ func (c *Client) SelectMailbox(ctx context.Context, mailbox string, opts *Select
 	})
 	if err != nil {
 		var se *StatusError
-		if ok := asStatus(err, &se); ok {
+		if errors.As(err, &se) {
 			c.setState(StateAuth)
 		}
 		return nil, err
@@ -131,18 +132,6 @@ func (c *Client) SelectMailbox(ctx context.Context, mailbox string, opts *Select
 	c.state = StateSelected
 	c.mu.Unlock()
 	return res, nil
-}
-
-func asStatus(err error, se **StatusError) bool {
-	e, ok := err.(*Error)
-	if !ok {
-		return false
-	}
-	s, ok := e.Err.(*StatusError)
-	if ok {
-		*se = s
-	}
-	return ok
 }
 
 // isEnabled reports whether ext was enabled with ENABLE.
@@ -517,31 +506,11 @@ func (c *Client) AppendMessage(ctx context.Context, mailbox string, flags []imap
 	for i, f := range flags {
 		fl[i] = string(f)
 	}
-	m := c.mailboxName(mailbox)
-	var dt string
-	if !date.IsZero() {
-		s, err := Time2Internaldate(date)
-		if err != nil {
-			return nil, err
-		}
-		dt = s
+	k, err := c.appendCmd(mailbox, strings.Join(fl, " "), date, msg)
+	if err != nil {
+		return nil, err
 	}
-	utf8 := c.UTF8Enabled()
-	text, err := c.collect(ctx, &cmd{name: "APPEND", args: func(e *encoder) {
-		e.SP().Raw(m)
-		if len(fl) > 0 {
-			e.SP().Raw("(" + strings.Join(fl, " ") + ")")
-		}
-		if dt != "" {
-			e.SP().Raw(dt)
-		}
-		e.SP()
-		if utf8 {
-			e.Bytes([]byte("UTF8 (")).Literal8(msg).Bytes([]byte(")"))
-		} else {
-			e.Literal(msg)
-		}
-	}}, nil, nil)
+	text, err := c.collect(ctx, k, nil, nil)
 	if err != nil {
 		return nil, err
 	}
