@@ -195,23 +195,12 @@ func asStatus(err error) (*imapengine.StatusError, bool) {
 	return se, ok
 }
 
-// collectNO turns an imaplib-view NO result into a StatusError.
+// collectNO turns an imaplib-view NO result into an error (Result.Check).
 func collectNO(res imapengine.Result, err error) (imapengine.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if res.Typ != "OK" {
-		text := ""
-		if len(res.Data) > 0 {
-			text = string(res.Data[0].Bytes())
-		}
-		se := &imapengine.StatusError{Status: res.Typ, Text: text}
-		if code, arg, ok := imap.ParseResponseCode([]byte(text)); ok {
-			se.Code, se.Arg = code, arg
-		}
-		return res, &imapengine.Error{Kind: imapengine.KindError, Msg: res.Typ + " " + text, Err: se}
-	}
-	return res, nil
+	return res, res.Check("")
 }
 
 func (s *session) needSelected() error {

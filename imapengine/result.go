@@ -130,3 +130,15 @@ func pyStr(s string) string {
 	r := pyBytes([]byte(s))
 	return r[1:]
 }
+
+// Check turns a tagged result that is not OK (imaplib returns NO as data)
+// into an error: an *Error wrapping the server's *StatusError, for callers
+// that treat a refusal as a failure. command names the command in the error.
+func (r Result) Check(command string) error {
+	if r.Typ == "OK" {
+		return nil
+	}
+	text := r.First()
+	return &Error{Kind: KindError, Command: command, Msg: r.Typ + " " + decodeReplace(text),
+		Err: newStatusError(command, r.Typ, text)}
+}

@@ -27,10 +27,7 @@ func (c *Client) collect(ctx context.Context, k *cmd, types []string, fn func(ty
 	if err != nil {
 		return nil, err
 	}
-	if typ != "OK" {
-		return text, &Error{Kind: KindError, Command: k.name, Msg: typ + " " + decodeReplace(text), Err: newStatusError(k.name, typ, text)}
-	}
-	return text, nil
+	return text, Result{Typ: typ, Data: []Datum{Bytes(text)}}.Check(k.name)
 }
 
 // SelectOptions refines SelectMailbox.
