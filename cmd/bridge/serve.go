@@ -129,6 +129,16 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// pageOrigins are the origins the served page may open the WebSocket from:
+// its URL, and for localhost also 127.0.0.1 on the same port.
+func pageOrigins(public string) []string {
+	origins := []string{public}
+	if strings.Contains(public, "://localhost:") {
+		origins = append(origins, strings.Replace(public, "://localhost:", "://127.0.0.1:", 1))
+	}
+	return origins
+}
+
 // displayAddr turns a listen address into one a browser can open.
 func displayAddr(a string) string {
 	host, port, err := net.SplitHostPort(a)
@@ -175,10 +185,7 @@ func configDemo(cfg *bridge.Config, f loaded, public string) (*devEnv, error) {
 	if ups == "" {
 		ups = cfg.DefaultUpstream
 	}
-	cfg.AllowedOrigins = append(cfg.AllowedOrigins, public)
-	if strings.Contains(public, "://localhost:") {
-		cfg.AllowedOrigins = append(cfg.AllowedOrigins, strings.Replace(public, "://localhost:", "://127.0.0.1:", 1))
-	}
+	cfg.AllowedOrigins = append(cfg.AllowedOrigins, pageOrigins(public)...)
 	return &devEnv{signer: signer, cfg: *cfg, user: f.demo.IMAPUser, password: f.demo.Password, upstream: ups, ttl: ttl}, nil
 }
 
@@ -206,10 +213,7 @@ func startDev(ctx context.Context, log *slog.Logger, public string) (*devEnv, er
 		return nil, err
 	}
 	user, pw := srv.User()
-	origins := []string{public}
-	if strings.Contains(public, "://localhost:") {
-		origins = append(origins, strings.Replace(public, "://localhost:", "://127.0.0.1:", 1))
-	}
+	origins := pageOrigins(public)
 	cfg := bridge.Config{
 		Verifier:        v,
 		AllowedOrigins:  origins,
