@@ -196,6 +196,23 @@ func TestDovecot_TypedMessages(t *testing.T) {
 		if len(body) != 1 || body[0].Section("TEXT") == nil || string(body[0].Section("TEXT").Data) != "Viele Grüße aus Köln\r\n" {
 			t.Errorf("BODY[TEXT] = %+v", body)
 		}
+		// Streaming with Reuse: every body is the same inside fn as kept by FetchMessages.
+		kept := mustT[[]*imap.Message](t, "fetch bodies")(c.FetchMessages(ctx, "1:3", "(BODY.PEEK[])", nil))
+		var streamed []string
+		if err := c.FetchEach(ctx, "1:3", "(BODY.PEEK[])", &FetchOptions{Reuse: true}, func(m *imap.Message) error {
+			streamed = append(streamed, string(m.Section("").Data))
+			return nil
+		}); err != nil {
+			t.Fatalf("FetchEach with Reuse: %v", err)
+		}
+		if len(kept) != 3 || len(streamed) != 3 {
+			t.Fatalf("kept %d, streamed %d bodies", len(kept), len(streamed))
+		}
+		for i := range kept {
+			if string(kept[i].Section("").Data) != streamed[i] || streamed[i] == "" {
+				t.Errorf("message %d: streamed body differs from the kept one", i+1)
+			}
+		}
 
 		st := mustT[*StoreResult](t, "store")(c.StoreFlags(ctx, "1", "+FLAGS", []imap.Flag{imap.FlagFlagged}, 0))
 		if len(st.Messages) != 1 || !slices.Contains(st.Messages[0].Flags, imap.FlagFlagged) {

@@ -276,6 +276,13 @@ type FetchOptions struct {
 	UID          bool   // the set holds UIDs (UID FETCH)
 	ChangedSince uint64 // CONDSTORE: only messages whose MODSEQ is greater
 	Vanished     bool   // QRESYNC: with ChangedSince and UID, report expunged UIDs as VANISHED (EARLIER)
+	// Reuse (FetchEach only) lets the engine reuse the memory of each
+	// message's body sections for the next message once fn returns, so a
+	// whole-mailbox fetch runs in the memory of its largest message
+	// (imapwire.MaxRecycledLiteral at most) instead of leaving every body to
+	// the garbage collector. fn must then not keep Section.Data (or any
+	// slice of it) after it returns: copy what it keeps.
+	Reuse bool
 }
 
 // FetchEach fetches items (e.g. "(UID FLAGS ENVELOPE)") for the messages in set
@@ -284,7 +291,8 @@ type FetchOptions struct {
 // fn runs in the connection's reader goroutine and must not issue commands on
 // this Client. A message whose data is partly malformed arrives with Err set;
 // the others are unaffected. The first error fn returns is returned after the
-// command completes.
+// command completes. With opts.Reuse, body sections share memory from one
+// message to the next (see FetchOptions.Reuse).
 func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOptions, fn func(*imap.Message) error) error {
 	var o FetchOptions
 	if opts != nil {
@@ -314,11 +322,15 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 		k.name = "UID"
 	}
 	_, err := c.collect(ctx, k, []string{"FETCH"}, func(_ string, resp *imapwire.Response) {
-		msg, err := imap.ParseFetch(resp, c.limits.wire())
-		if err != nil || fnErr != nil {
-			return
+		if msg, err := imap.ParseFetch(resp, c.limits.wire()); err == nil && fnErr == nil {
+			fnErr = fn(msg)
 		}
-		fnErr = fn(msg)
+		if o.Reuse {
+			// The sink runs in the reader goroutine, which owns c.r.
+			for _, lit := range resp.Literals {
+				c.r.Recycle(lit)
+			}
+		}
 	})
 	if err != nil {
 		return err
@@ -326,10 +338,16 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 	return fnErr
 }
 
-// FetchMessages is FetchEach collecting the messages into a slice.
+// FetchMessages is FetchEach collecting the messages into a slice
+// (opts.Reuse is ignored: the messages are kept).
 func (c *Client) FetchMessages(ctx context.Context, set, items string, opts *FetchOptions) ([]*imap.Message, error) {
+	var o FetchOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Reuse = false
 	var out []*imap.Message
-	err := c.FetchEach(ctx, set, items, opts, func(m *imap.Message) error {
+	err := c.FetchEach(ctx, set, items, &o, func(m *imap.Message) error {
 		out = append(out, m)
 		return nil
 	})

@@ -343,3 +343,56 @@ func TestTyped_ExtensionCodes(t *testing.T) {
 		t.Errorf("Entwürfe = %+v (status %+v)", list[1], list[1].Status)
 	}
 }
+
+// TestTyped_FetchEachReuse: with FetchOptions.Reuse each message's body is
+// intact inside fn and later messages reuse the first one's memory;
+// FetchMessages ignores Reuse and keeps every body intact.
+func TestTyped_FetchEachReuse(t *testing.T) {
+	bodies := []string{strings.Repeat("a", 5000), strings.Repeat("b", 3000), "", strings.Repeat("c", 4999)}
+	var lines []string
+	for i, b := range bodies {
+		lines = append(lines, fmt.Sprintf("* %d FETCH (UID %d BODY[] {%d}\r\n%s)", i+1, 100+i, len(b), b))
+	}
+	srv := transports[0].server(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+		"FETCH": imaptest.SimpleHandler(lines, ""),
+	}})
+	c := transports[0].mustDial(t, srv, nil)
+	mustLogin(t, c)
+	ctx := context.Background()
+	if _, err := c.SelectMailbox(ctx, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	var first *byte
+	reused := 0
+	n := 0
+	err := c.FetchEach(ctx, "1:4", "(UID BODY[])", &FetchOptions{Reuse: true}, func(m *imap.Message) error {
+		data := m.Section("").Data
+		if m.Err != nil || string(data) != bodies[n] || m.UID != imap.UID(100+n) {
+			t.Errorf("message %d: uid %d, %d body bytes, err %v", n+1, m.UID, len(data), m.Err)
+		}
+		if len(data) > 0 {
+			if first == nil {
+				first = &data[0]
+			} else if &data[0] == first {
+				reused++
+			}
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != len(bodies) {
+		t.Fatalf("FetchEach: %d messages, %v", n, err)
+	}
+	if reused != 2 {
+		t.Errorf("%d of 2 later bodies reused the first body's memory", reused)
+	}
+	msgs, err := c.FetchMessages(ctx, "1:4", "(UID BODY[])", &FetchOptions{Reuse: true})
+	if err != nil || len(msgs) != len(bodies) {
+		t.Fatalf("FetchMessages: %d messages, %v", len(msgs), err)
+	}
+	for i, m := range msgs {
+		if got := string(m.Section("").Data); got != bodies[i] {
+			t.Errorf("kept message %d: %d body bytes, want %d", i+1, len(got), len(bodies[i]))
+		}
+	}
+}

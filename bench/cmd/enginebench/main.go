@@ -6,8 +6,9 @@
 //     imaplib does;
 //
 //   - typed: the streaming, typed methods (Client.FetchEach with every item
-//     parsed into an imap.Message, envelopes included; Client.SearchUIDs),
-//     which hold one message at a time.
+//     parsed into an imap.Message, envelopes included, and FetchOptions.Reuse
+//     so body memory is reused; Client.SearchUIDs), which hold one message
+//     at a time.
 //
 //     IMAPBENCH_ADDR=... IMAPBENCH_USER=... IMAPBENCH_PASSWORD=... enginebench -view typed -op fetch-all
 //
@@ -205,9 +206,11 @@ func typedView(ctx context.Context, c *imapengine.Client, op benchop.Op) (int, i
 		}
 		return nil
 	}
+	// Nothing is kept past the callback, so body memory is reused.
+	reuse := &imapengine.FetchOptions{Reuse: true}
 	switch op {
 	case benchop.FetchAll:
-		err := c.FetchEach(ctx, "1:*", benchop.FetchAllItems, nil, each)
+		err := c.FetchEach(ctx, "1:*", benchop.FetchAllItems, reuse, each)
 		return items, total, err
 	case benchop.FetchEnvelope:
 		err := c.FetchEach(ctx, "1:*", benchop.FetchEnvelopeItems, nil, func(m *imap.Message) error {
@@ -219,7 +222,7 @@ func typedView(ctx context.Context, c *imapengine.Client, op benchop.Op) (int, i
 		return items, 0, err
 	case benchop.FetchLoop:
 		for i := 1; i <= benchop.LoopCount; i++ {
-			if err := c.FetchEach(ctx, strconv.Itoa(i), benchop.FetchAllItems, nil, each); err != nil {
+			if err := c.FetchEach(ctx, strconv.Itoa(i), benchop.FetchAllItems, reuse, each); err != nil {
 				return items, total, err
 			}
 		}

@@ -26,6 +26,25 @@ const (
 	// which large literals are read and grown.
 	ReadChunkSize = 64 << 10
 
+	// LiteralGrowth is the factor by which a literal's buffer grows once it
+	// holds more than ReadChunkSize bytes and is full: 64 KiB, 256 KiB,
+	// 1 MiB, ... capped at the announced size. Each growth copies what
+	// arrived so far, so a larger factor copies less (a 1 MB attachment is
+	// copied 0.3 times instead of twice that with doubling) and a server
+	// can make the client allocate at most this many times the bytes it has
+	// actually sent.
+	LiteralGrowth = 4
+
+	// DirectReadSize is the smallest remainder of a literal that is read
+	// straight from the connection into the literal's own memory, bypassing
+	// the Reader's buffer. Smaller remainders go through the buffer: one
+	// system call then serves several small literals.
+	DirectReadSize = 4 << 10
+
+	// MaxRecycledLiteral is the largest literal buffer a Reader keeps for
+	// reuse after Recycle; larger ones are left to the garbage collector.
+	MaxRecycledLiteral = 2 << 20
+
 	// MaxNumberDigits is the most digits a 32-bit number (nz-number,
 	// number) may have.
 	MaxNumberDigits = 10

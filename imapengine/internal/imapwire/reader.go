@@ -10,11 +10,14 @@ import (
 // Reader frames IMAP responses from a byte stream. It is not safe for
 // concurrent use; one goroutine per connection owns it.
 type Reader struct {
+	src io.Reader
 	br  *bufio.Reader
 	lim Limits
 	// partial holds the start of a line interrupted by a transport error
 	// (a deadline, typically), so the next ReadLine continues it.
 	partial []byte
+	// spare is a literal handed back by Recycle, for the next ReadN it fits.
+	spare []byte
 }
 
 // NewReader returns a Reader on src with a buffer of l.ReadBufferSize bytes
@@ -22,12 +25,13 @@ type Reader struct {
 // Zero fields of l take their defaults.
 func NewReader(src io.Reader, l Limits) *Reader {
 	l = l.WithDefaults()
-	return &Reader{br: bufio.NewReaderSize(src, l.ReadBufferSize), lim: l}
+	return &Reader{src: src, br: bufio.NewReaderSize(src, l.ReadBufferSize), lim: l}
 }
 
 // Reset switches r to a new source and drops every buffered byte, including
 // a partial line (used after STARTTLS: plaintext bytes are never parsed).
 func (r *Reader) Reset(src io.Reader) {
+	r.src = src
 	r.br.Reset(src)
 	r.partial = nil
 }
@@ -98,8 +102,9 @@ func (r *Reader) ReadLine() ([]byte, error) {
 }
 
 // ReadN reads exactly n bytes. Up to ReadChunkSize bytes are allocated at
-// once; larger reads grow the buffer as bytes arrive, so memory follows the
-// data received, not the size announced. n above Limits.MaxLiteralSize fails
+// once; larger reads grow the buffer LiteralGrowth-fold as bytes arrive, so
+// memory follows the data received (at most LiteralGrowth times it, plus one
+// chunk), not the size announced. n above Limits.MaxLiteralSize fails
 // with ErrLiteralTooLarge before reading. If the stream ends early, ReadN
 // returns the bytes received so far and an error matching
 // io.ErrUnexpectedEOF; other read errors are returned with the bytes so far.
@@ -110,28 +115,59 @@ func (r *Reader) ReadN(n int64) ([]byte, error) {
 	if n > r.lim.MaxLiteralSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLiteralTooLarge, n, r.lim.MaxLiteralSize)
 	}
-	if n <= ReadChunkSize {
-		buf := make([]byte, n)
-		got, err := io.ReadFull(r.br, buf)
+	if n > 0 && int64(cap(r.spare)) >= n {
+		buf := r.spare[:n]
+		r.spare = nil
+		got, err := r.fill(buf)
 		if err != nil {
 			return buf[:got], shortRead(int64(got), n, err)
 		}
 		return buf, nil
 	}
-	buf := make([]byte, 0, ReadChunkSize)
+	first := min(n, ReadChunkSize)
+	buf := make([]byte, first)
+	got, err := r.fill(buf)
+	if err != nil {
+		return buf[:got], shortRead(int64(got), n, err)
+	}
 	for int64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(2*int64(cap(buf)), n))
-			copy(grown, buf)
-			buf = grown
-		}
-		m, err := r.br.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if err != nil && int64(len(buf)) < n {
+		grown := make([]byte, min(LiteralGrowth*int64(len(buf)), n))
+		copy(grown, buf)
+		got, err := r.fill(grown[len(buf):])
+		buf = grown[:len(buf)+got]
+		if err != nil {
 			return buf, shortRead(int64(len(buf)), n, err)
 		}
 	}
 	return buf, nil
+}
+
+// Recycle hands back a literal returned by ReadN whose bytes the caller no
+// longer uses: a later ReadN that fits reuses its memory, so a stream of
+// literals read and dropped one by one needs the memory of the largest.
+// The Reader keeps one such buffer, the largest, and none above
+// MaxRecycledLiteral bytes.
+func (r *Reader) Recycle(b []byte) {
+	if cap(b) > MaxRecycledLiteral || cap(b) <= cap(r.spare) {
+		return
+	}
+	r.spare = b[:0]
+}
+
+// fill reads len(p) bytes: what the buffer holds first, then, when at least
+// DirectReadSize bytes remain, straight from the source into p (one copy
+// instead of two, as bufio does only for reads larger than its buffer).
+func (r *Reader) fill(p []byte) (int, error) {
+	got := 0
+	if b := r.br.Buffered(); b > 0 {
+		got, _ = r.br.Read(p[:min(len(p), b)]) // served from the buffer: no error
+	}
+	if len(p)-got >= DirectReadSize {
+		m, err := io.ReadFull(r.src, p[got:])
+		return got + m, err
+	}
+	m, err := io.ReadFull(r.br, p[got:])
+	return got + m, err
 }
 
 // shortRead wraps the error that cut a literal after got of want bytes.

@@ -409,3 +409,101 @@ func TestResponseSize(t *testing.T) {
 		t.Fatal("nil Size")
 	}
 }
+
+// countingReader serves data in reads of at most step bytes and records the
+// largest read asked of it.
+type countingReader struct {
+	data    []byte
+	step    int
+	reads   int
+	largest int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	c.reads++
+	c.largest = max(c.largest, len(p))
+	n := copy(p[:min(len(p), c.step)], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// TestReadNGrowthBound checks that memory follows the bytes received: a
+// literal announced far larger than what arrives allocates at most
+// LiteralGrowth times the bytes received plus one chunk, at every size.
+func TestReadNGrowthBound(t *testing.T) {
+	for _, sent := range []int{1, ReadChunkSize - 1, ReadChunkSize, ReadChunkSize + 1, 300_000, 1 << 20, 3<<20 + 17} {
+		r := NewReader(&countingReader{data: bytes.Repeat([]byte{'x'}, sent), step: 10_000}, Limits{})
+		b, err := r.ReadN(DefaultMaxLiteralSize)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || len(b) != sent {
+			t.Fatalf("sent %d: len %d err %v", sent, len(b), err)
+		}
+		if limit := LiteralGrowth*sent + ReadChunkSize; cap(b) > limit {
+			t.Errorf("sent %d: buffer of %d bytes, more than %d", sent, cap(b), limit)
+		}
+	}
+}
+
+// TestReadNDirect checks literals whose start is buffered and whose rest is
+// read straight from the source: the bytes are exact and in order, the
+// following line is intact, and large remainders bypass the buffer.
+func TestReadNDirect(t *testing.T) {
+	for _, size := range []int{1, DirectReadSize - 1, DirectReadSize, DirectReadSize + 1, 20_000, ReadChunkSize + 5, 1_000_003} {
+		body := make([]byte, size)
+		for i := range body {
+			body[i] = byte(i*7 + i/251)
+		}
+		var stream bytes.Buffer
+		fmt.Fprintf(&stream, "* 1 FETCH (BODY[] {%d}\r\n", size)
+		stream.Write(body)
+		stream.WriteString(")\r\n* 2 FETCH (BODY[] {3}\r\nabc)\r\n")
+		src := &countingReader{data: stream.Bytes(), step: 1 << 30}
+		r := NewReader(src, Limits{ReadBufferSize: 4096})
+		resp, err := r.ReadResponse()
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if !bytes.Equal(resp.Literals[0], body) || string(resp.Lines[1]) != ")" {
+			t.Fatalf("size %d: literal or trailer corrupted", size)
+		}
+		resp, err = r.ReadResponse()
+		if err != nil || string(resp.Literals[0]) != "abc" {
+			t.Fatalf("size %d: next response %v %v", size, resp, err)
+		}
+		if size > 3*4096 && src.largest <= 4096 {
+			t.Errorf("size %d: every read went through the 4 KiB buffer", size)
+		}
+	}
+}
+
+// TestRecycle checks that a recycled literal's memory serves the next ReadN
+// that fits, and that oversize buffers are not kept.
+func TestRecycle(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 100_000) // 1,000,000 bytes
+	r := NewReader(bytes.NewReader(data), Limits{})
+	a, err := r.ReadN(300_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Recycle(a)
+	b, err := r.ReadN(200_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &a[0] != &b[0] {
+		t.Error("the recycled buffer was not reused")
+	}
+	if !bytes.Equal(b, data[300_000:500_000]) {
+		t.Error("reused buffer holds the wrong bytes")
+	}
+	c, err := r.ReadN(400_000) // larger than the spare (none now): fresh memory
+	if err != nil || &c[0] == &b[0] || !bytes.Equal(c, data[500_000:900_000]) {
+		t.Fatalf("fresh read: %v", err)
+	}
+	r.Recycle(make([]byte, MaxRecycledLiteral+1))
+	if r.spare != nil {
+		t.Error("kept a buffer above MaxRecycledLiteral")
+	}
+}
