@@ -11,6 +11,7 @@ import (
 // Client names, in display order. floorName is the one ratios are taken to.
 const (
 	floorName   = "raw socket floor"
+	floorKeep   = "raw socket, bytes kept"
 	engineLib   = "engine, imaplib view"
 	engineTyped = "engine, typed view"
 	pyImaplib   = "Python imaplib"
@@ -166,8 +167,12 @@ func targets(rows []row) []target {
 	}
 	ts = append(ts, target{"imaplib view ahead of Python imaplib on every operation", ahead, strings.Join(got, "; ")})
 	if r, ok := get(engineLib, benchop.FetchAll); ok {
+		got := fmt.Sprintf("%.2f×", r.Ratio)
+		if k, ok := get(floorKeep, benchop.FetchAll); ok {
+			got += fmt.Sprintf("; a raw socket keeping the bytes: %.2f×", k.Ratio)
+		}
 		ts = append(ts, target{fmt.Sprintf("imaplib view within %.1f× the floor on the bulk fetch", bulkFetchTarget),
-			r.Ratio <= bulkFetchTarget, fmt.Sprintf("%.2f×", r.Ratio)})
+			r.Ratio <= bulkFetchTarget, got})
 	}
 	if r, ok := get(engineTyped, benchop.FetchEnvelope); ok {
 		ts = append(ts, target{fmt.Sprintf("typed view within %.1f× the floor on the envelope fetch", envelopeFetchTarget),

@@ -6,7 +6,9 @@
 //	IMAPBENCH_ADDR=... IMAPBENCH_USER=... IMAPBENCH_PASSWORD=... rawfloor -op fetch-all
 //
 // It prints one benchop.Result line; Bytes counts every byte read during the
-// operation and Items the commands completed.
+// operation and Items the commands completed. With -keep every read lands in
+// fresh memory kept until the end: the floor of a client that keeps what it
+// reads (as imaplib and the engine's imaplib view do), page faults included.
 package main
 
 import (
@@ -39,8 +41,9 @@ var errNotOK = errors.New("rawfloor: command failed")
 
 func main() {
 	opName := flag.String("op", "", "operation: "+opNames())
+	keep := flag.Bool("keep", false, "read into fresh memory and keep every byte until the end (the floor of a client that keeps responses)")
 	flag.Parse()
-	res, err := run(*opName)
+	res, err := run(*opName, *keep)
 	if err == nil {
 		err = res.Write(os.Stdout)
 	}
@@ -64,9 +67,31 @@ type floor struct {
 	buf   []byte
 	tag   int
 	bytes int64
+	// keep makes every read land in fresh memory that is kept until the end,
+	// as a client that keeps the responses must: the floor of such a client,
+	// first-touch page faults included.
+	keep bool
+	slab []byte   // fresh memory not yet read into
+	kept [][]byte // every slab read into
 }
 
-func run(opName string) (benchop.Result, error) {
+// slabSize is the fresh memory the keeping floor takes at a time.
+const slabSize = 64 << 20
+
+// readBuf returns the buffer for the next read: the one reused buffer, or
+// with keep the next readChunk bytes of fresh memory.
+func (f *floor) readBuf() []byte {
+	if !f.keep {
+		return f.buf
+	}
+	if len(f.slab) < readChunk {
+		f.slab = make([]byte, slabSize)
+		f.kept = append(f.kept, f.slab)
+	}
+	return f.slab[:readChunk]
+}
+
+func run(opName string, keep bool) (benchop.Result, error) {
 	op, err := benchop.ParseOp(opName)
 	if err != nil {
 		return benchop.Result{}, err
@@ -92,6 +117,7 @@ func run(opName string) (benchop.Result, error) {
 		return benchop.Result{}, err
 	}
 	f.bytes = 0
+	f.keep = keep
 	var cmds []string
 	switch op {
 	case benchop.FetchAll:
@@ -141,9 +167,13 @@ func (f *floor) do(cmd string) error {
 	}
 	fd := newFinder(tag)
 	for {
-		n, err := f.nc.Read(f.buf)
+		buf := f.readBuf()
+		n, err := f.nc.Read(buf)
 		f.bytes += int64(n)
-		if n > 0 && fd.feed(f.buf[:n]) {
+		if f.keep {
+			f.slab = f.slab[n:]
+		}
+		if n > 0 && fd.feed(buf[:n]) {
 			break
 		}
 		if err != nil {
