@@ -1,7 +1,7 @@
 // Command benchrun is the driver of the comparison benchmark (issue 3 item
 // 7): it runs every client on every operation as a separate process, in
-// alternating rounds (each client once per operation per round, the order
-// rotated each round), reads each child's peak RSS from the kernel
+// alternating rounds (each client once per operation per round, in a random
+// order drawn per operation and round), reads each child's peak RSS from the kernel
 // (ru_maxrss), and prints a table of medians and ratios to the raw-socket
 // floor. With -readme it also rewrites the results section of that file.
 //
@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,10 +78,15 @@ func drive(clients []client, rounds, n int, readme, jsonOut, notes string) error
 		}
 	}
 	var runs []run
+	// Each operation of each round runs the clients in a fresh random order
+	// (fixed seed, so a run can be repeated): a client's time depends on
+	// which one ran just before it (the memory it freed, Dovecot's state),
+	// and a rotation would keep every client's predecessor the same.
+	order := rand.New(rand.NewPCG(1, 2))
 	for r := range rounds {
 		for _, op := range benchop.Ops {
-			for k := range clients {
-				c := clients[(k+r)%len(clients)] // rotate who goes first
+			for _, k := range order.Perm(len(clients)) {
+				c := clients[k]
 				one, err := runOne(c, op)
 				if err != nil {
 					return err

@@ -26,14 +26,16 @@ const (
 	// which large literals are read and grown.
 	ReadChunkSize = 64 << 10
 
-	// LiteralGrowth is the factor by which a literal's buffer grows once it
-	// holds more than ReadChunkSize bytes and is full: 64 KiB, 256 KiB,
-	// 1 MiB, ... capped at the announced size. Each growth copies what
-	// arrived so far, so a larger factor copies less (a 1 MB attachment is
-	// copied 0.3 times instead of twice that with doubling) and a server
-	// can make the client allocate at most this many times the bytes it has
-	// actually sent.
-	LiteralGrowth = 4
+	// LiteralGrowth and LiteralTrustSize set how a literal's buffer grows
+	// once its first ReadChunkSize bytes have arrived: to the announced size
+	// when that is at most LiteralTrustSize, else LiteralGrowth-fold each
+	// time it fills (1 MiB, 4 MiB, ...), capped at the announced size. So
+	// a server makes the client allocate at most LiteralTrustSize or
+	// LiteralGrowth times the bytes it has actually sent, whichever is
+	// larger, and an attachment of up to 1 MiB is read with a single copy
+	// of its first chunk instead of one per doubling.
+	LiteralGrowth    = 4
+	LiteralTrustSize = 1 << 20
 
 	// DirectReadSize is the smallest remainder of a literal that is read
 	// straight from the connection into the literal's own memory, bypassing

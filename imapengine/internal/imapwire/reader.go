@@ -102,9 +102,9 @@ func (r *Reader) ReadLine() ([]byte, error) {
 }
 
 // ReadN reads exactly n bytes. Up to ReadChunkSize bytes are allocated at
-// once; larger reads grow the buffer LiteralGrowth-fold as bytes arrive, so
-// memory follows the data received (at most LiteralGrowth times it, plus one
-// chunk), not the size announced. n above Limits.MaxLiteralSize fails
+// once; larger reads grow the buffer as bytes arrive (see LiteralGrowth), so
+// memory follows the data received (at most LiteralTrustSize or
+// LiteralGrowth times it), not the size announced. n above Limits.MaxLiteralSize fails
 // with ErrLiteralTooLarge before reading. If the stream ends early, ReadN
 // returns the bytes received so far and an error matching
 // io.ErrUnexpectedEOF; other read errors are returned with the bytes so far.
@@ -131,7 +131,7 @@ func (r *Reader) ReadN(n int64) ([]byte, error) {
 		return buf[:got], shortRead(int64(got), n, err)
 	}
 	for int64(len(buf)) < n {
-		grown := make([]byte, min(LiteralGrowth*int64(len(buf)), n))
+		grown := make([]byte, min(max(LiteralGrowth*int64(len(buf)), LiteralTrustSize), n))
 		copy(grown, buf)
 		got, err := r.fill(grown[len(buf):])
 		buf = grown[:len(buf)+got]
