@@ -68,7 +68,8 @@ type Limits struct {
 	// line can pin.
 	MaxLineLength int
 	// MaxLiteralSize is the largest single literal. Default
-	// DefaultMaxLiteralSize. Memory is only allocated as bytes arrive.
+	// DefaultMaxLiteralSize. Memory is only allocated as bytes arrive (see
+	// LiteralGrowth).
 	MaxLiteralSize int64
 	// MaxResponseSize bounds all lines and literals of one response.
 	// Default DefaultMaxResponseSize.
