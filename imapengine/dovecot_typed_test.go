@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -212,6 +213,15 @@ func TestDovecot_TypedMessages(t *testing.T) {
 			if string(kept[i].Section("").Data) != streamed[i] || streamed[i] == "" {
 				t.Errorf("message %d: streamed body differs from the kept one", i+1)
 			}
+		}
+		// The imaplib view in a loop with Release: each body right although the
+		// memory of the previous one is reused.
+		for i := range kept {
+			r, err := c.Fetch(ctx, strconv.Itoa(i+1), "(BODY.PEEK[])")
+			if err != nil || len(r.Data) == 0 || string(r.Data[0].Literal()) != string(kept[i].Section("").Data) {
+				t.Errorf("message %d fetched after Release: %v %v", i+1, r, err)
+			}
+			c.Release(r)
 		}
 
 		st := mustT[*StoreResult](t, "store")(c.StoreFlags(ctx, "1", "+FLAGS", []imap.Flag{imap.FlagFlagged}, 0))

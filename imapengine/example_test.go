@@ -460,3 +460,35 @@ func ExampleClient_Response() {
 	// ('EXISTS', [None])
 	// ('READ-WRITE', [b''])
 }
+
+// ExampleClient_Release fetches messages one by one, processes each and hands
+// its memory back, so the loop reuses one body buffer instead of leaving one
+// per message to the garbage collector.
+func ExampleClient_Release() {
+	srv := startExampleServer(imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{"FETCH": fetchRFC822}})
+	defer srv.stop()
+	ctx := context.Background()
+	m, err := imapengine.Dial(ctx, srv.Addr(), &imapengine.Options{AllowPlaintextAuth: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Shutdown()
+	if _, err := m.Login(ctx, "bob", "secret"); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := m.Select(ctx, "", true); err != nil {
+		log.Fatal(err)
+	}
+	for num := 1; num <= len(exampleMessages); num++ {
+		res, err := m.Fetch(ctx, fmt.Sprint(num), "(RFC822)")
+		if err != nil {
+			log.Fatal(err)
+		}
+		body := res.Data[0].Literal()
+		fmt.Printf("message %d: %d bytes, %d lines\n", num, len(body), strings.Count(string(body), "\n"))
+		m.Release(res) // body must not be used after this
+	}
+	// Output:
+	// message 1: 52 bytes, 4 lines
+	// message 2: 50 bytes, 4 lines
+}

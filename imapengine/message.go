@@ -34,6 +34,26 @@ func (c *Client) Fetch(ctx context.Context, set, parts string) (Result, error) {
 	return c.untaggedCmd(ctx, &cmd{name: "FETCH", args: fetchArgs(set, parts)}, "FETCH")
 }
 
+// Release hands the memory of r's literals (message bodies, typically) back to
+// the connection, so the next response that fits reuses it instead of
+// allocating: a loop that fetches a message, processes it and drops it then
+// runs without garbage-collection churn, as imaplib's data is freed when the
+// last reference goes. After Release, r and every slice of its data must not
+// be used, and r must not be released again. It is optional (without it the garbage collector reclaims the
+// memory); only the largest buffer, up to imapwire.MaxRecycledLiteral
+// (2 MiB), is kept. Release only results whose data nothing else holds: an
+// unsolicited FETCH in r may also have reached Options.OnEvent.
+func (c *Client) Release(r Result) {
+	if c.r == nil {
+		return
+	}
+	for _, d := range r.Data {
+		if d.IsPair() {
+			c.r.Recycle(d.Literal())
+		}
+	}
+}
+
 // UIDFetch is Fetch by UID (imaplib 3.16's fetch(..., uid=True)).
 func (c *Client) UIDFetch(ctx context.Context, set, parts string) (Result, error) {
 	return c.uidCmd(ctx, "FETCH", "FETCH", fetchArgs(set, parts))

@@ -396,3 +396,48 @@ func TestTyped_FetchEachReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestRelease: a released Result's literal memory serves the next FETCH
+// whose body fits, with the right bytes; results without literals and a
+// Client that never read anything are no-ops.
+func TestRelease(t *testing.T) {
+	bodies := map[string]string{"1": strings.Repeat("x", 9000), "2": strings.Repeat("y", 8000), "3": strings.Repeat("z", 20000)}
+	srv := transports[0].server(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+		"FETCH": func(c *imaptest.Conn, cmd *imaptest.Command) {
+			n := cmd.Args[0]
+			b := bodies[n]
+			c.Send(fmt.Sprintf("* %s FETCH (RFC822 {%d}\r\n%s)", n, len(b), b))
+			c.Tagged(cmd, "OK FETCH completed")
+		},
+	}})
+	c := transports[0].mustDial(t, srv, nil)
+	mustLogin(t, c)
+	ctx := context.Background()
+	if _, err := c.Select(ctx, "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	c.Release(Result{}) // nothing to hand back
+	var prev *byte
+	for i, n := range []string{"1", "2", "3"} {
+		r, err := c.Fetch(ctx, n, "(RFC822)")
+		if err != nil || len(r.Data) != 2 || !r.Data[0].IsPair() {
+			t.Fatalf("fetch %s: %v %v", n, r, err)
+		}
+		lit := r.Data[0].Literal()
+		if string(lit) != bodies[n] {
+			t.Fatalf("fetch %s: %d body bytes, want %d", n, len(lit), len(bodies[n]))
+		}
+		switch i {
+		case 1: // 8,000 bytes fit in the released 9,000
+			if &lit[0] != prev {
+				t.Error("the released literal's memory was not reused")
+			}
+		case 2: // 20,000 bytes do not: fresh memory
+			if &lit[0] == prev {
+				t.Error("a literal larger than the released buffer reused it")
+			}
+		}
+		prev = &lit[0]
+		c.Release(r)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // Reader frames IMAP responses from a byte stream. It is not safe for
@@ -16,8 +17,9 @@ type Reader struct {
 	// partial holds the start of a line interrupted by a transport error
 	// (a deadline, typically), so the next ReadLine continues it.
 	partial []byte
-	// spare is a literal handed back by Recycle, for the next ReadN it fits.
-	spare []byte
+	// spare is a literal handed back by Recycle (from any goroutine), for
+	// the next ReadN it fits.
+	spare atomic.Pointer[[]byte]
 }
 
 // NewReader returns a Reader on src with a buffer of l.ReadBufferSize bytes
@@ -115,9 +117,8 @@ func (r *Reader) ReadN(n int64) ([]byte, error) {
 	if n > r.lim.MaxLiteralSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLiteralTooLarge, n, r.lim.MaxLiteralSize)
 	}
-	if n > 0 && int64(cap(r.spare)) >= n {
-		buf := r.spare[:n]
-		r.spare = nil
+	if sp := r.takeSpare(n); sp != nil {
+		buf := sp[:n]
 		got, err := r.fill(buf)
 		if err != nil {
 			return buf[:got], shortRead(int64(got), n, err)
@@ -146,12 +147,31 @@ func (r *Reader) ReadN(n int64) ([]byte, error) {
 // longer uses: a later ReadN that fits reuses its memory, so a stream of
 // literals read and dropped one by one needs the memory of the largest.
 // The Reader keeps one such buffer, the largest, and none above
-// MaxRecycledLiteral bytes.
+// MaxRecycledLiteral bytes. Recycle is safe to call from any goroutine.
 func (r *Reader) Recycle(b []byte) {
-	if cap(b) > MaxRecycledLiteral || cap(b) <= cap(r.spare) {
+	if cap(b) == 0 || cap(b) > MaxRecycledLiteral {
 		return
 	}
-	r.spare = b[:0]
+	b = b[:0]
+	for {
+		cur := r.spare.Load()
+		if cur != nil && cap(*cur) >= cap(b) {
+			return
+		}
+		if r.spare.CompareAndSwap(cur, &b) {
+			return
+		}
+	}
+}
+
+// takeSpare returns the recycled buffer if it holds n > 0 bytes, else nil
+// (leaving a smaller one in place).
+func (r *Reader) takeSpare(n int64) []byte {
+	cur := r.spare.Load()
+	if n <= 0 || cur == nil || int64(cap(*cur)) < n || !r.spare.CompareAndSwap(cur, nil) {
+		return nil
+	}
+	return *cur
 }
 
 // fill reads len(p) bytes: what the buffer holds first, then, when at least

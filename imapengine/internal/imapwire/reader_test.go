@@ -503,7 +503,7 @@ func TestRecycle(t *testing.T) {
 		t.Fatalf("fresh read: %v", err)
 	}
 	r.Recycle(make([]byte, MaxRecycledLiteral+1))
-	if r.spare != nil {
+	if r.spare.Load() != nil {
 		t.Error("kept a buffer above MaxRecycledLiteral")
 	}
 }
