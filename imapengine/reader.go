@@ -211,7 +211,7 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		return respTagged, nil
 	}
 
-	typ, data, ok := matchUntagged(line)
+	typ, ok := untaggedType(line)
 	if !ok {
 		if bytes.HasPrefix(line, []byte("+")) {
 			if len(line) >= 2 && line[1] == ' ' {
@@ -230,9 +230,25 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		}
 		return 0, &Error{Kind: KindAbort, Msg: "unexpected response: " + pyBytes(line), Err: ErrProtocol}
 	}
+	if typ == "NO" || typ == "BAD" || typ == "BYE" {
+		c.trace.log1(1, "untagged "+typ, "text", string(trailerText(resp)))
+	}
+
+	// An unsolicited FETCH becomes an event whose message may alias the
+	// response's bytes; anything else leaves the first line to the data
+	// assembled below once observeLocked has read it.
+	unsolicitedFetch := typ == "FETCH" && !c.fetchPendingLocked()
+	c.observeLocked(typ, resp, time.Now())
+	if typ != "BYE" {
+		if p := c.sinkForLocked(typ); p != nil {
+			c.deliveries = append(c.deliveries, delivery{p: p, typ: typ, resp: resp})
+			return respUntagged, nil
+		}
+	}
 
 	// Assemble imaplib's data: (header, literal) pairs, then the trailer.
-	var items []Datum
+	_, data, _ := matchUntaggedIn(line, !unsolicitedFetch)
+	items := make([]Datum, 0, len(resp.Literals)+1)
 	cur := data
 	for i, lit := range resp.Literals {
 		items = append(items, Pair(cur, lit))
@@ -244,17 +260,6 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 	hasCode := false
 	if typ == "OK" || typ == "NO" || typ == "BAD" {
 		code, codeArg, hasCode = matchResponseCode(cur)
-	}
-	if typ == "NO" || typ == "BAD" || typ == "BYE" {
-		c.trace.log1(1, "untagged "+typ, "text", string(cur))
-	}
-
-	c.observeLocked(typ, resp, time.Now())
-	if typ != "BYE" {
-		if p := c.sinkForLocked(typ); p != nil {
-			c.deliveries = append(c.deliveries, delivery{p: p, typ: typ, resp: resp})
-			return respUntagged, nil
-		}
 	}
 	if c.idler != nil && c.idler.capturing {
 		c.idler.push(typ, items)
@@ -345,41 +350,82 @@ func matchTagged(line []byte, prefix string) (tag, typ string, text []byte, ok b
 }
 
 // matchUntagged implements imaplib's Untagged_response and Untagged_status
-// patterns: "* TYPE[ data]" and "* N TYPE[ data2]".
+// patterns: "* TYPE[ data]" and "* N TYPE[ data2]". For the second form with
+// data2, data is "N data2", a new slice (see untaggedDataInPlace).
 func matchUntagged(line []byte) (typ string, data []byte, ok bool) {
-	if len(line) < 3 || line[0] != '*' || line[1] != ' ' {
+	return matchUntaggedIn(line, false)
+}
+
+// matchUntaggedIn is matchUntagged; with inPlace, "N data2" is made by moving
+// "N " over "TYPE " inside line instead of copying the whole line, so line
+// itself no longer reads as the response (the caller must own it and be done
+// with it).
+func matchUntaggedIn(line []byte, inPlace bool) (typ string, data []byte, ok bool) {
+	typ, d, ok := splitUntagged(line)
+	if !ok {
 		return "", nil, false
 	}
 	rest := line[2:]
-	if n := upperRun(rest); n > 0 {
-		typ = string(rest[:n])
+	n := len(typ)
+	if d == 0 {
 		if n < len(rest) && rest[n] == ' ' {
 			return typ, rest[n+1:], true
 		}
 		return typ, []byte{}, true
 	}
-	d := 0
-	for d < len(rest) && rest[d] >= '0' && rest[d] <= '9' {
-		d++
-	}
-	if d == 0 || d >= len(rest) || rest[d] != ' ' {
-		return "", nil, false
-	}
-	num := rest[:d]
 	rest2 := rest[d+1:]
-	n := upperRun(rest2)
-	if n == 0 {
-		return "", nil, false
-	}
-	typ = string(rest2[:n])
 	if n < len(rest2) && rest2[n] == ' ' && n+1 < len(rest2) {
-		out := make([]byte, 0, len(num)+1+len(rest2)-n-1)
-		out = append(out, num...)
+		if inPlace {
+			// rest is "N TYPE data2": shift "N " right by len("TYPE ").
+			copy(rest[n+1:], rest[:d+1])
+			return typ, rest[n+1:], true
+		}
+		out := make([]byte, 0, d+1+len(rest2)-n-1)
+		out = append(out, rest[:d]...)
 		out = append(out, ' ')
 		out = append(out, rest2[n+1:]...)
 		return typ, out, true
 	}
-	return typ, num, true
+	return typ, rest[:d], true
+}
+
+// untaggedType returns the type of an untagged response line, as
+// matchUntagged does, without assembling its data.
+func untaggedType(line []byte) (string, bool) {
+	typ, _, ok := splitUntagged(line)
+	return typ, ok
+}
+
+// splitUntagged finds the type of "* TYPE..." (d = 0) or "* N TYPE..." (d is
+// the number of digits of N).
+func splitUntagged(line []byte) (typ string, d int, ok bool) {
+	if len(line) < 3 || line[0] != '*' || line[1] != ' ' {
+		return "", 0, false
+	}
+	rest := line[2:]
+	if n := upperRun(rest); n > 0 {
+		return string(rest[:n]), 0, true
+	}
+	for d < len(rest) && rest[d] >= '0' && rest[d] <= '9' {
+		d++
+	}
+	if d == 0 || d >= len(rest) || rest[d] != ' ' {
+		return "", 0, false
+	}
+	n := upperRun(rest[d+1:])
+	if n == 0 {
+		return "", 0, false
+	}
+	return string(rest[d+1 : d+1+n]), d, true
+}
+
+// trailerText is the text a response ends with: its last line after a
+// literal, else the data after its type.
+func trailerText(resp *imapwire.Response) []byte {
+	if k := len(resp.Literals); k > 0 {
+		return resp.Lines[k]
+	}
+	return textAfterType(resp.Lines[0])
 }
 
 func upperRun(b []byte) int {

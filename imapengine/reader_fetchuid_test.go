@@ -52,3 +52,33 @@ func TestSolicitedFetchUID(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchUntaggedInPlace: assembling imaplib's data in place gives the same
+// type and data as the copying form, for every shape of untagged line.
+func TestMatchUntaggedInPlace(t *testing.T) {
+	for _, line := range []string{
+		"* 12 FETCH (UID 7 FLAGS (\\Seen))",
+		"* 1 FETCH (BODY[] {5}",
+		"* 3 EXISTS",
+		"* 4 EXPUNGE ",
+		"* 1234567890 FETCH (X)",
+		"* OK [UIDVALIDITY 3] ok",
+		"* SEARCH 1 2 3",
+		"* CAPABILITY",
+		"* 7 X-GM-LABELS (a b)",
+		"* 12",
+		"* fetch",
+		"+ go ahead",
+		"",
+	} {
+		typ, data, ok := matchUntagged([]byte(line))
+		buf := []byte(line)
+		typ2, data2, ok2 := matchUntaggedIn(buf, true)
+		if typ != typ2 || string(data) != string(data2) || ok != ok2 {
+			t.Errorf("%q: copy (%q, %q, %v), in place (%q, %q, %v)", line, typ, data, ok, typ2, data2, ok2)
+		}
+		if typ3, ok3 := untaggedType([]byte(line)); typ3 != typ || ok3 != ok {
+			t.Errorf("%q: untaggedType = %q, %v", line, typ3, ok3)
+		}
+	}
+}
