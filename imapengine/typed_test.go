@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -439,5 +440,56 @@ func TestRelease(t *testing.T) {
 		}
 		prev = &lit[0]
 		c.Release(r)
+	}
+}
+
+// TestReleaseConcurrent: Release runs in the caller's goroutine while the
+// reader goroutine reads other responses (NOOPs pipelined from other
+// goroutines); every fetched body stays exact (run with -race).
+func TestReleaseConcurrent(t *testing.T) {
+	body := func(i int) string { return strings.Repeat(string(rune('a'+i%26)), 3000+(i%7)*1500) }
+	srv := transports[0].server(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+		"FETCH": func(c *imaptest.Conn, cmd *imaptest.Command) {
+			var i int
+			fmt.Sscan(cmd.Args[0], &i)
+			b := body(i)
+			c.Send(fmt.Sprintf("* %d FETCH (RFC822 {%d}\r\n%s)", i, len(b), b))
+			c.Tagged(cmd, "OK FETCH completed")
+		},
+		"NOOP": imaptest.SimpleHandler(nil, ""),
+	}})
+	c := transports[0].mustDial(t, srv, nil)
+	mustLogin(t, c)
+	ctx := context.Background()
+	if _, err := c.Select(ctx, "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	const noopers, rounds = 3, 60
+	done := make(chan error, noopers)
+	for range noopers {
+		go func() {
+			for range rounds {
+				if _, err := c.Noop(ctx); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for i := 1; i <= rounds; i++ {
+		r, err := c.Fetch(ctx, strconv.Itoa(i), "(RFC822)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(r.Data[0].Literal()); got != body(i) {
+			t.Fatalf("message %d: %d bytes, want %d", i, len(got), len(body(i)))
+		}
+		c.Release(r)
+	}
+	for range noopers {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
