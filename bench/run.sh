@@ -8,7 +8,7 @@
 # engine's imaplib and typed views and Python's imaplib in alternating rounds
 # and prints the table; bench/README.md gets the same table.
 #
-#   bash bench/run.sh                  # 3 rounds
+#   bash bench/run.sh                  # 3 rounds (ROUNDS=21 for a table to trust)
 #   ROUNDS=5 bash bench/run.sh
 #   BENCH_STOP=1 bash bench/run.sh     # stop the bench Dovecot afterwards
 #   BENCH_README=0 bash bench/run.sh   # leave bench/README.md alone
