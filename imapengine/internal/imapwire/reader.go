@@ -9,7 +9,7 @@ import (
 )
 
 // Reader frames IMAP responses from a byte stream. It is not safe for
-// concurrent use; one goroutine per connection owns it.
+// concurrent use, except Recycle; one goroutine per connection owns it.
 type Reader struct {
 	src io.Reader
 	br  *bufio.Reader
@@ -103,11 +103,12 @@ func (r *Reader) ReadLine() ([]byte, error) {
 	}
 }
 
-// ReadN reads exactly n bytes. Up to ReadChunkSize bytes are allocated at
-// once; larger reads grow the buffer as bytes arrive (see LiteralGrowth), so
-// memory follows the data received (at most LiteralTrustSize or
-// LiteralGrowth times it), not the size announced. n above Limits.MaxLiteralSize fails
-// with ErrLiteralTooLarge before reading. If the stream ends early, ReadN
+// ReadN reads exactly n bytes, into a recycled buffer when one fits (see
+// Recycle). Otherwise up to ReadChunkSize bytes are allocated at once and
+// larger reads grow the buffer as bytes arrive (see LiteralGrowth), so memory
+// follows the data received (at most LiteralTrustSize or LiteralGrowth times
+// it), not the size announced. n above Limits.MaxLiteralSize fails with
+// ErrLiteralTooLarge before reading. If the stream ends early, ReadN
 // returns the bytes received so far and an error matching
 // io.ErrUnexpectedEOF; other read errors are returned with the bytes so far.
 func (r *Reader) ReadN(n int64) ([]byte, error) {
@@ -117,16 +118,12 @@ func (r *Reader) ReadN(n int64) ([]byte, error) {
 	if n > r.lim.MaxLiteralSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLiteralTooLarge, n, r.lim.MaxLiteralSize)
 	}
-	if sp := r.takeSpare(n); sp != nil {
-		buf := sp[:n]
-		got, err := r.fill(buf)
-		if err != nil {
-			return buf[:got], shortRead(int64(got), n, err)
-		}
-		return buf, nil
+	buf := r.takeSpare(n)
+	if buf != nil {
+		buf = buf[:n]
+	} else {
+		buf = make([]byte, min(n, ReadChunkSize))
 	}
-	first := min(n, ReadChunkSize)
-	buf := make([]byte, first)
 	got, err := r.fill(buf)
 	if err != nil {
 		return buf[:got], shortRead(int64(got), n, err)
