@@ -39,10 +39,11 @@ func (c *Client) Fetch(ctx context.Context, set, parts string) (Result, error) {
 // allocating: a loop that fetches a message, processes it and drops it then
 // runs without garbage-collection churn, as imaplib's data is freed when the
 // last reference goes. After Release, r and every slice of its data must not
-// be used, and r must not be released again. It is optional (without it the garbage collector reclaims the
-// memory); only the largest buffer, up to imapwire.MaxRecycledLiteral
-// (2 MiB), is kept. Release only results whose data nothing else holds: an
-// unsolicited FETCH in r may also have reached Options.OnEvent.
+// be used, and r must not be released again. Release is optional (without
+// it the garbage collector reclaims the memory); only the largest buffer, up
+// to imapwire.MaxRecycledLiteral (2 MiB), is kept. Release only results
+// whose data nothing else holds: an unsolicited FETCH in r may also have
+// reached Options.OnEvent.
 func (c *Client) Release(r Result) {
 	if c.r == nil {
 		return

@@ -351,7 +351,7 @@ func matchTagged(line []byte, prefix string) (tag, typ string, text []byte, ok b
 
 // matchUntagged implements imaplib's Untagged_response and Untagged_status
 // patterns: "* TYPE[ data]" and "* N TYPE[ data2]". For the second form with
-// data2, data is "N data2", a new slice (see untaggedDataInPlace).
+// data2, data is "N data2", a new slice (see matchUntaggedIn).
 func matchUntagged(line []byte) (typ string, data []byte, ok bool) {
 	return matchUntaggedIn(line, false)
 }
