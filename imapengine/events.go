@@ -177,8 +177,9 @@ func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Tim
 	case "BYE":
 		c.queueEventLocked(Event{Kind: EventBye, Text: string(textAfterType(line)), Received: now})
 	case "OK", "NO", "BAD":
-		if code, _, ok := imap.ParseResponseCode(textAfterType(line)); ok && code == "ALERT" {
-			c.queueEventLocked(Event{Kind: EventAlert, Text: string(textAfterType(line)), Received: now})
+		text := textAfterType(line)
+		if code, _, ok := imap.ParseResponseCode(text); ok && code == "ALERT" {
+			c.queueEventLocked(Event{Kind: EventAlert, Text: string(text), Received: now})
 		}
 	}
 }

@@ -324,3 +324,23 @@ func TestEvents_SlowHandler(t *testing.T) {
 		t.Errorf("counts = %v, want 1..20 in order", counts)
 	}
 }
+
+// TestEvents_UnsolicitedFetchKeepsBytes: an unsolicited FETCH reaches both
+// OnEvent (a parsed message, whose data may alias the response) and
+// imaplib's untagged FETCH data; neither is changed by the other.
+func TestEvents_UnsolicitedFetchKeepsBytes(t *testing.T) {
+	r := &replies{}
+	c, log := eventClient(t, transports[0], r)
+	r.set(`* 2 FETCH (UID 20 BODY[TEXT] "hello there")`)
+	if _, err := c.Noop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e := log.waitFor(t, "fetch", func(e Event) bool { return e.Kind == EventFetch })
+	if sec := e.Message.Section("TEXT"); e.UID != 20 || sec == nil || string(sec.Data) != "hello there" {
+		t.Errorf("event message = %+v", e.Message)
+	}
+	got := c.Response("FETCH")
+	if len(got.Data) != 1 || string(got.Data[0].Bytes()) != `2 (UID 20 BODY[TEXT] "hello there")` {
+		t.Errorf("untagged FETCH data = %v", got)
+	}
+}

@@ -234,10 +234,6 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		c.trace.log1(1, "untagged "+typ, "text", string(trailerText(resp)))
 	}
 
-	// An unsolicited FETCH becomes an event whose message may alias the
-	// response's bytes; anything else leaves the first line to the data
-	// assembled below once observeLocked has read it.
-	unsolicitedFetch := typ == "FETCH" && !c.fetchPendingLocked()
 	c.observeLocked(typ, resp, time.Now())
 	if typ != "BYE" {
 		if p := c.sinkForLocked(typ); p != nil {
@@ -246,8 +242,10 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		}
 	}
 
-	// Assemble imaplib's data: (header, literal) pairs, then the trailer.
-	_, data, _ := matchUntaggedIn(line, !unsolicitedFetch)
+	// Assemble imaplib's data: (header, literal) pairs, then the trailer. The
+	// first line is rewritten in place: only its "N TYPE " prefix changes,
+	// which no value parsed above (an event's message) points into.
+	_, data, _ := matchUntaggedIn(line, true)
 	items := make([]Datum, 0, len(resp.Literals)+1)
 	cur := data
 	for i, lit := range resp.Literals {
@@ -357,9 +355,9 @@ func matchUntagged(line []byte) (typ string, data []byte, ok bool) {
 }
 
 // matchUntaggedIn is matchUntagged; with inPlace, "N data2" is made by moving
-// "N " over "TYPE " inside line instead of copying the whole line, so line
-// itself no longer reads as the response (the caller must own it and be done
-// with it).
+// "N " over "TYPE " inside line instead of copying the whole line: the bytes
+// of data2 stay where they are, but line no longer reads as the response
+// (the caller must own it and be done with its prefix).
 func matchUntaggedIn(line []byte, inPlace bool) (typ string, data []byte, ok bool) {
 	typ, d, ok := splitUntagged(line)
 	if !ok {

@@ -77,6 +77,12 @@ func TestMatchUntaggedInPlace(t *testing.T) {
 		if typ != typ2 || string(data) != string(data2) || ok != ok2 {
 			t.Errorf("%q: copy (%q, %q, %v), in place (%q, %q, %v)", line, typ, data, ok, typ2, data2, ok2)
 		}
+		// In place, the data ends where the line ends: the bytes after the
+		// type never move, so anything parsed from them stays valid.
+		hasData := ok && !strings.HasSuffix(strings.TrimRight(line, " "), typ)
+		if hasData && &data2[len(data2)-1] != &buf[len(buf)-1] {
+			t.Errorf("%q: in-place data does not end at the line's end", line)
+		}
 		if typ3, ok3 := untaggedType([]byte(line)); typ3 != typ || ok3 != ok {
 			t.Errorf("%q: untaggedType = %q, %v", line, typ3, ok3)
 		}
