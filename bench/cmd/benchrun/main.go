@@ -41,6 +41,9 @@ var errCheck = errors.New("benchrun: wrong result")
 type client struct {
 	name string
 	argv []string // the operation name is appended after "-op"
+	// raw marks a floor: it counts commands, not messages, so its item
+	// count is not checked against the corpus.
+	raw bool
 }
 
 func main() {
@@ -54,11 +57,11 @@ func main() {
 	notes := flag.String("notes", "", "extra text for the README's environment line (e.g. the Dovecot version)")
 	flag.Parse()
 	clients := []client{
-		{floorName, []string{filepath.Join(*bin, "rawfloor")}},
-		{floorKeep, []string{filepath.Join(*bin, "rawfloor"), "-keep"}},
-		{engineLib, []string{filepath.Join(*bin, "enginebench"), "-view", "imaplib"}},
-		{engineTyped, []string{filepath.Join(*bin, "enginebench"), "-view", "typed"}},
-		{pyImaplib, []string{*python, *script}},
+		{name: floorName, argv: []string{filepath.Join(*bin, "rawfloor")}, raw: true},
+		{name: floorKeep, argv: []string{filepath.Join(*bin, "rawfloor"), "-keep"}, raw: true},
+		{name: engineLib, argv: []string{filepath.Join(*bin, "enginebench"), "-view", "imaplib"}},
+		{name: engineTyped, argv: []string{filepath.Join(*bin, "enginebench"), "-view", "typed"}},
+		{name: pyImaplib, argv: []string{*python, *script}},
 	}
 	if err := drive(clients, *rounds, *n, *readme, *jsonOut, *notes); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -92,7 +95,7 @@ func drive(clients []client, rounds, n int, readme, jsonOut, notes string) error
 					return err
 				}
 				one.Round = r
-				if c.name != floorName && c.name != floorKeep && one.Result.Items != benchop.Expected(op, n) {
+				if !c.raw && one.Result.Items != benchop.Expected(op, n) {
 					return fmt.Errorf("%w: %s, %s: %d items, want %d", errCheck, c.name, op, one.Result.Items, benchop.Expected(op, n))
 				}
 				fmt.Fprintf(os.Stderr, "benchrun: round %d %-14s %-22s %8.3fs %7.1f MiB\n",

@@ -148,12 +148,7 @@ func imaplibView(ctx context.Context, c *imapengine.Client, op benchop.Op) (int,
 		}
 		return items, total, nil
 	case benchop.Noop:
-		for i := range benchop.LoopCount {
-			if _, err := c.Noop(ctx); err != nil {
-				return i, 0, err
-			}
-		}
-		return benchop.LoopCount, 0, nil
+		return noops(ctx, c)
 	case benchop.UIDSearch:
 		r, err := c.UID(ctx, "SEARCH", "ALL")
 		if err != nil {
@@ -166,6 +161,16 @@ func imaplibView(ctx context.Context, c *imapengine.Client, op benchop.Op) (int,
 		return items, 0, nil
 	}
 	return 0, 0, fmt.Errorf("%w: operation %q", benchop.ErrUsage, op)
+}
+
+// noops runs benchop.LoopCount NOOPs, the same in both views.
+func noops(ctx context.Context, c *imapengine.Client) (int, int64, error) {
+	for i := range benchop.LoopCount {
+		if _, err := c.Noop(ctx); err != nil {
+			return i, 0, err
+		}
+	}
+	return benchop.LoopCount, 0, nil
 }
 
 // fetchResponses counts the FETCH responses in imaplib's data: each one is a
@@ -230,12 +235,7 @@ func typedView(ctx context.Context, c *imapengine.Client, op benchop.Op) (int, i
 		}
 		return items, total, nil
 	case benchop.Noop:
-		for i := range benchop.LoopCount {
-			if _, err := c.Noop(ctx); err != nil {
-				return i, 0, err
-			}
-		}
-		return benchop.LoopCount, 0, nil
+		return noops(ctx, c)
 	case benchop.UIDSearch:
 		sd, err := c.SearchUIDs(ctx, "ALL")
 		if err != nil {
