@@ -54,41 +54,32 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	set := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	setD := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	if l.MaxFrameSize <= 0 {
-		l.MaxFrameSize = DefaultMaxFrameSize
-	}
-	set(&l.OutboundQueue, DefaultOutboundQueue)
-	set(&l.OutboundBytes, DefaultOutboundBytes)
-	setD(&l.WriteTimeout, DefaultWriteTimeout)
-	set(&l.MaxInFlight, DefaultMaxInFlight)
-	set(&l.SessionsPerUser, DefaultSessionsPerUser)
-	if l.FramesPerSecond <= 0 {
-		l.FramesPerSecond = DefaultFramesPerSecond
-	}
-	set(&l.FrameBurst, DefaultFrameBurst)
-	if l.HandshakesPerIP <= 0 {
-		l.HandshakesPerIP = DefaultHandshakesPerIP
-	}
-	set(&l.HandshakeBurst, DefaultHandshakeBurst)
-	set(&l.MaxSessions, DefaultMaxSessions)
-	setD(&l.AuthDeadline, DefaultAuthDeadline)
-	setD(&l.PingInterval, DefaultPingInterval)
-	setD(&l.PongTimeout, DefaultPongTimeout)
-	set(&l.MaxTokenSize, DefaultMaxTokenSize)
-	setD(&l.ShutdownTimeout, DefaultShutdownTimeout)
-	setD(&l.ReconnectJitterMax, DefaultReconnectJitterMax)
-	set(&l.MaxBodyBytes, DefaultMaxBodyBytes)
-	set(&l.MaxAppendBytes, DefaultMaxAppendBytes)
-	setD(&l.IdleDelay, DefaultIdleDelay)
+	orDefault(&l.MaxFrameSize, DefaultMaxFrameSize)
+	orDefault(&l.OutboundQueue, DefaultOutboundQueue)
+	orDefault(&l.OutboundBytes, DefaultOutboundBytes)
+	orDefault(&l.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&l.MaxInFlight, DefaultMaxInFlight)
+	orDefault(&l.SessionsPerUser, DefaultSessionsPerUser)
+	orDefault(&l.FramesPerSecond, DefaultFramesPerSecond)
+	orDefault(&l.FrameBurst, DefaultFrameBurst)
+	orDefault(&l.HandshakesPerIP, DefaultHandshakesPerIP)
+	orDefault(&l.HandshakeBurst, DefaultHandshakeBurst)
+	orDefault(&l.MaxSessions, DefaultMaxSessions)
+	orDefault(&l.AuthDeadline, DefaultAuthDeadline)
+	orDefault(&l.PingInterval, DefaultPingInterval)
+	orDefault(&l.PongTimeout, DefaultPongTimeout)
+	orDefault(&l.MaxTokenSize, DefaultMaxTokenSize)
+	orDefault(&l.ShutdownTimeout, DefaultShutdownTimeout)
+	orDefault(&l.ReconnectJitterMax, DefaultReconnectJitterMax)
+	orDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
+	orDefault(&l.MaxAppendBytes, DefaultMaxAppendBytes)
+	orDefault(&l.IdleDelay, DefaultIdleDelay)
 	return l
+}
+
+// orDefault replaces a zero or negative limit with its default.
+func orDefault[T int | int64 | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }

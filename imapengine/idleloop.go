@@ -35,18 +35,10 @@ func (o *IdleOptions) withDefaults() IdleOptions {
 	if o != nil {
 		r = *o
 	}
-	if r.Refresh <= 0 {
-		r.Refresh = DefaultIdleRefresh
-	}
-	if r.Watchdog <= 0 {
-		r.Watchdog = DefaultIdleWatchdog
-	}
-	if r.NoopTimeout <= 0 {
-		r.NoopTimeout = DefaultNoopTimeout
-	}
-	if r.PollInterval <= 0 {
-		r.PollInterval = DefaultPollInterval
-	}
+	orDefault(&r.Refresh, DefaultIdleRefresh)
+	orDefault(&r.Watchdog, DefaultIdleWatchdog)
+	orDefault(&r.NoopTimeout, DefaultNoopTimeout)
+	orDefault(&r.PollInterval, DefaultPollInterval)
 	return r
 }
 

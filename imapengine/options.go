@@ -67,28 +67,21 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxLineLength <= 0 {
-		l.MaxLineLength = DefaultMaxLineLength
-	}
-	if l.MaxLiteralSize <= 0 {
-		l.MaxLiteralSize = DefaultMaxLiteralSize
-	}
-	if l.MaxResponseSize <= 0 {
-		l.MaxResponseSize = DefaultMaxResponseSize
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
-	}
-	if l.MaxUntagged <= 0 {
-		l.MaxUntagged = DefaultMaxUntagged
-	}
-	if l.MaxAuthRounds <= 0 {
-		l.MaxAuthRounds = DefaultMaxAuthRounds
-	}
-	if l.MaxAuthChallenge <= 0 {
-		l.MaxAuthChallenge = DefaultMaxAuthChallenge
-	}
+	orDefault(&l.MaxLineLength, DefaultMaxLineLength)
+	orDefault(&l.MaxLiteralSize, DefaultMaxLiteralSize)
+	orDefault(&l.MaxResponseSize, DefaultMaxResponseSize)
+	orDefault(&l.MaxDepth, DefaultMaxDepth)
+	orDefault(&l.MaxUntagged, DefaultMaxUntagged)
+	orDefault(&l.MaxAuthRounds, DefaultMaxAuthRounds)
+	orDefault(&l.MaxAuthChallenge, DefaultMaxAuthChallenge)
 	return l
+}
+
+// orDefault replaces a zero or negative limit or duration with its default.
+func orDefault[T int | int64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 func (l Limits) wire() imapwire.Limits {

@@ -40,9 +40,7 @@ func (c *Client) startReader() {
 	c.readerStart = true
 	if c.opts.OnEvent != nil {
 		n := c.opts.EventQueue
-		if n <= 0 {
-			n = DefaultEventQueue
-		}
+		orDefault(&n, DefaultEventQueue)
 		c.events = make(chan Event, n)
 		c.eventsDone = make(chan struct{})
 		go c.dispatchEvents()
