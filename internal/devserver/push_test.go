@@ -22,15 +22,7 @@ func TestIdlePushFlagsAndExpunge(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	idleCtx, stopIdle := context.WithCancel(ctx)
-	idleDone := make(chan error, 1)
-	go func() { idleDone <- a.IdleLoop(idleCtx, nil) }()
-	defer func() {
-		stopIdle()
-		if err := <-idleDone; err != nil {
-			t.Errorf("IdleLoop: %v", err)
-		}
-	}()
+	defer idleInBackground(t, ctx, a)()
 
 	tests := []struct {
 		name string
@@ -54,6 +46,21 @@ func TestIdlePushFlagsAndExpunge(t *testing.T) {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		waitKind(t, events, tt.kind, time.Second)
+	}
+}
+
+// idleInBackground starts c.IdleLoop and returns the function that stops it
+// and checks that it ended cleanly.
+func idleInBackground(t *testing.T, ctx context.Context, c *imapengine.Client) (stop func()) {
+	t.Helper()
+	idleCtx, stopIdle := context.WithCancel(ctx)
+	idleDone := make(chan error, 1)
+	go func() { idleDone <- c.IdleLoop(idleCtx, nil) }()
+	return func() {
+		stopIdle()
+		if err := <-idleDone; err != nil {
+			t.Errorf("IdleLoop: %v", err)
+		}
 	}
 }
 
@@ -90,15 +97,7 @@ func TestIdlePush(t *testing.T) {
 	if err := s.Deliver(); err != nil {
 		t.Fatal(err)
 	}
-	idleCtx, stopIdle := context.WithCancel(ctx)
-	idleDone := make(chan error, 1)
-	go func() { idleDone <- a.IdleLoop(idleCtx, nil) }()
-	defer func() {
-		stopIdle()
-		if err := <-idleDone; err != nil {
-			t.Errorf("IdleLoop: %v", err)
-		}
-	}()
+	defer idleInBackground(t, ctx, a)()
 
 	tests := []struct {
 		name    string
