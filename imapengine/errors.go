@@ -154,4 +154,8 @@ var (
 	ErrLiteralTooLarge  = imapwire.ErrLiteralTooLarge
 	ErrResponseTooLarge = imapwire.ErrResponseTooLarge
 	ErrTooDeep          = imapwire.ErrTooDeep
+	// ErrTooManyItems: a response carried more literals than
+	// Limits.MaxLiterals or (typed view) more values than Limits.MaxItems;
+	// it also matches ErrResponseTooLarge.
+	ErrTooManyItems = imapwire.ErrTooManyItems
 )

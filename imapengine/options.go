@@ -33,6 +33,14 @@ const (
 	DefaultMaxResponseSize = imapwire.DefaultMaxResponseSize
 	// DefaultMaxDepth bounds parenthesised list nesting.
 	DefaultMaxDepth = imapwire.DefaultMaxDepth
+	// DefaultMaxLiterals bounds the literals of one response: the reader
+	// refuses the response (ErrTooManyItems) as soon as one more literal is
+	// announced, before reading it.
+	DefaultMaxLiterals = imapwire.DefaultMaxLiterals
+	// DefaultMaxItems bounds the values (list elements) the typed view decodes
+	// from one response; past it the response is refused (ErrTooManyItems)
+	// at once.
+	DefaultMaxItems = imapwire.DefaultMaxItems
 	// DefaultMaxUntagged bounds the untagged data retained between pops
 	// (Client.Response, command results). Past it the connection is aborted rather
 	// than buffering without bound.
@@ -58,6 +66,8 @@ type Limits struct {
 	MaxLiteralSize   int64 // default DefaultMaxLiteralSize
 	MaxResponseSize  int64 // default DefaultMaxResponseSize
 	MaxDepth         int   // default DefaultMaxDepth
+	MaxLiterals      int   // literals per response; default DefaultMaxLiterals
+	MaxItems         int   // typed view: values per response; default DefaultMaxItems
 	MaxUntagged      int   // default DefaultMaxUntagged
 	MaxAuthRounds    int   // default DefaultMaxAuthRounds
 	MaxAuthChallenge int   // default DefaultMaxAuthChallenge
@@ -71,6 +81,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxLiteralSize, DefaultMaxLiteralSize)
 	orDefault(&l.MaxResponseSize, DefaultMaxResponseSize)
 	orDefault(&l.MaxDepth, DefaultMaxDepth)
+	orDefault(&l.MaxLiterals, DefaultMaxLiterals)
+	orDefault(&l.MaxItems, DefaultMaxItems)
 	orDefault(&l.MaxUntagged, DefaultMaxUntagged)
 	orDefault(&l.MaxAuthRounds, DefaultMaxAuthRounds)
 	orDefault(&l.MaxAuthChallenge, DefaultMaxAuthChallenge)
@@ -90,7 +102,11 @@ func (l Limits) wire() imapwire.Limits {
 		MaxLiteralSize:  l.MaxLiteralSize,
 		MaxResponseSize: l.MaxResponseSize,
 		MaxDepth:        l.MaxDepth,
-		ReadBufferSize:  l.ReadBufferSize,
+		// Each literal is one imaplib item: no response may carry more
+		// than MaxUntagged of them either.
+		MaxLiterals:    min(l.MaxLiterals, l.MaxUntagged),
+		MaxItems:       l.MaxItems,
+		ReadBufferSize: l.ReadBufferSize,
 	}
 }
 

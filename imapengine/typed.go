@@ -323,6 +323,11 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 	}
 	_, err := c.collect(ctx, k, []string{"FETCH"}, func(_ string, resp *imapwire.Response) {
 		if msg, err := imap.ParseFetch(resp, c.limits.wire()); err == nil && fnErr == nil {
+			if errors.Is(msg.Err, imapwire.ErrTooManyItems) {
+				// Refused, not delivered half-parsed: the command fails.
+				fnErr = &Error{Kind: KindError, Msg: "FETCH response refused: " + msg.Err.Error(), Err: msg.Err}
+				return
+			}
 			fnErr = fn(msg)
 		}
 		if o.Reuse {

@@ -16,6 +16,11 @@ var (
 	ErrLiteralTooLarge = errors.New("imapwire: literal too large")
 	// ErrResponseTooLarge reports a response above Limits.MaxResponseSize.
 	ErrResponseTooLarge = errors.New("imapwire: response too large")
+	// ErrTooManyItems reports a response with more literals than
+	// Limits.MaxLiterals or more values than Limits.MaxItems. It is
+	// raised when the limit is crossed, not after the whole response was
+	// read. The Reader's errors wrapping it also match ErrResponseTooLarge.
+	ErrTooManyItems = errors.New("imapwire: too many literals or items in one response")
 	// ErrTooDeep reports list nesting above Limits.MaxDepth.
 	ErrTooDeep = errors.New("imapwire: nesting too deep")
 	// ErrUnterminatedLine reports a line not ending in CRLF: a bare LF, or

@@ -18,6 +18,19 @@ const (
 	// DefaultMaxDepth bounds the nesting of parenthesised lists.
 	DefaultMaxDepth = 100
 
+	// DefaultMaxLiterals bounds the literals of one response. The Reader
+	// counts them as it frames the response and fails with ErrTooManyItems
+	// when the next "{N}" would exceed the limit, before reading its bytes.
+	// A FETCH of many body sections of one message, or a METADATA response
+	// with many values, stays far below it.
+	DefaultMaxLiterals = 10_000
+
+	// DefaultMaxItems bounds the values (atoms, numbers, strings, NIL,
+	// lists) a Scanner decodes from one response; past it the Scanner
+	// records ErrTooManyItems at once. It bounds the memory of typed results
+	// (each decoded value is a Go value several times its wire size).
+	DefaultMaxItems = 100_000
+
 	// MaxLiteralDigits is the most digits a literal byte count may have
 	// (enough for any int64). More digits fail with ErrLiteralTooLarge.
 	MaxLiteralDigits = 19
@@ -76,6 +89,12 @@ type Limits struct {
 	MaxResponseSize int64
 	// MaxDepth bounds list nesting in the Scanner. Default DefaultMaxDepth.
 	MaxDepth int
+	// MaxLiterals bounds the literals of one response, counted by the
+	// Reader as they arrive. Default DefaultMaxLiterals.
+	MaxLiterals int
+	// MaxItems bounds the values a Scanner decodes from one response.
+	// Default DefaultMaxItems.
+	MaxItems int
 	// ReadBufferSize is the Reader's buffer, allocated per connection.
 	// Default ReadChunkSize; a server with many idle connections may use
 	// less (MinReadBufferSize at least): longer lines still work, and large
@@ -90,6 +109,8 @@ func DefaultLimits() Limits {
 		MaxLiteralSize:  DefaultMaxLiteralSize,
 		MaxResponseSize: DefaultMaxResponseSize,
 		MaxDepth:        DefaultMaxDepth,
+		MaxLiterals:     DefaultMaxLiterals,
+		MaxItems:        DefaultMaxItems,
 	}
 }
 
@@ -108,6 +129,12 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxLiterals <= 0 {
+		l.MaxLiterals = d.MaxLiterals
+	}
+	if l.MaxItems <= 0 {
+		l.MaxItems = d.MaxItems
 	}
 	switch {
 	case l.ReadBufferSize <= 0:

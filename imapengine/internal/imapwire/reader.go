@@ -207,7 +207,10 @@ func shortRead(got, want int64, err error) error {
 //     Limits.MaxLiteralSize fails with ErrLiteralTooLarge before any
 //     allocation;
 //   - lines plus literals above Limits.MaxResponseSize fail with
-//     ErrResponseTooLarge.
+//     ErrResponseTooLarge;
+//   - a literal marker past Limits.MaxLiterals in one response fails with
+//     ErrTooManyItems (which also matches ErrResponseTooLarge) as soon as
+//     its line is read.
 //
 // io.EOF is returned only at a response boundary; EOF inside a response
 // matches io.ErrUnexpectedEOF. After any error other than io.EOF the stream
@@ -242,6 +245,9 @@ func (r *Reader) ReadResponse() (*Response, error) {
 		}
 		if !ok {
 			return resp, nil
+		}
+		if len(resp.Literals) >= r.lim.MaxLiterals {
+			return nil, fmt.Errorf("%w: more than %d literals, limit %d (%w)", ErrTooManyItems, len(resp.Literals), r.lim.MaxLiterals, ErrResponseTooLarge)
 		}
 		if n > r.lim.MaxLiteralSize {
 			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLiteralTooLarge, n, r.lim.MaxLiteralSize)

@@ -507,3 +507,41 @@ func TestRecycle(t *testing.T) {
 		t.Error("kept a buffer above MaxRecycledLiteral")
 	}
 }
+
+// TestMaxLiterals: the literal count is checked as each marker is read: a
+// response with one literal more than Limits.MaxLiterals fails with
+// ErrTooManyItems (also ErrResponseTooLarge) before the extra literal's bytes
+// are consumed; exactly the limit is accepted.
+func TestMaxLiterals(t *testing.T) {
+	body := func(n int) string {
+		var b strings.Builder
+		b.WriteString("* 1 FETCH (UID 1")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, " BODY[%d] {1}\r\nx", i)
+		}
+		return b.String() + ")\r\n"
+	}
+	for _, tt := range []struct {
+		n   int
+		err bool
+	}{{3, false}, {4, true}, {1000, true}} {
+		src := strings.NewReader(body(tt.n))
+		r := NewReader(src, Limits{MaxLiterals: 3})
+		resp, err := r.ReadResponse()
+		if !tt.err {
+			if err != nil || len(resp.Literals) != 3 {
+				t.Fatalf("n=%d: %v", tt.n, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrTooManyItems) || !errors.Is(err, ErrResponseTooLarge) {
+			t.Fatalf("n=%d: err = %v", tt.n, err)
+		}
+		// Only the three accepted literals and the fourth marker line were
+		// consumed from what the buffer holds.
+		consumed := int64(len(body(tt.n))) - int64(src.Len()) - int64(r.Buffered())
+		if want := int64(len(body(3)) - len(")\r\n") + len(" BODY[3] {1}\r\n")); consumed != want {
+			t.Errorf("n=%d: consumed %d bytes, want %d", tt.n, consumed, want)
+		}
+	}
+}

@@ -21,6 +21,7 @@ type Scanner struct {
 	hasLit bool // the current line is followed by Literals[li]
 	pos    int
 	depth  int
+	items  int // list elements decoded, against Limits.MaxItems
 	err    error
 	// stack collects list elements in Value, so each list is allocated
 	// once at its final size.
@@ -30,7 +31,8 @@ type Scanner struct {
 }
 
 // NewScanner returns a Scanner over resp. Zero fields of l take their
-// defaults; only MaxDepth is used.
+// defaults; only MaxDepth and MaxItems are used: List counts every element
+// of every list of the response and records ErrTooManyItems past MaxItems.
 func NewScanner(resp *Response, l Limits) *Scanner {
 	s := &Scanner{lim: l.WithDefaults()}
 	s.Reset(resp)
@@ -381,6 +383,10 @@ func (s *Scanner) List(each func()) bool {
 		return true
 	}
 	for s.err == nil {
+		if s.items++; s.items > s.lim.MaxItems {
+			s.fail(ErrTooManyItems, fmt.Sprintf("more than %d values in one response", s.lim.MaxItems))
+			break
+		}
 		each()
 		if s.err != nil {
 			break

@@ -336,3 +336,31 @@ func TestScannerSeqSet(t *testing.T) {
 		t.Fatalf("err = %v", s.Err())
 	}
 }
+
+// TestScannerMaxItems: list elements are counted across the whole response;
+// one past Limits.MaxItems records ErrTooManyItems and stops the walk.
+func TestScannerMaxItems(t *testing.T) {
+	for _, tt := range []struct {
+		in  string
+		err bool
+	}{{"(a b (c))", false}, {"(a b (c d))", true}, {"(a (b) (c) (d))", true}} {
+		s := NewScanner(&Response{Lines: [][]byte{[]byte(tt.in)}}, Limits{MaxItems: 4})
+		calls := 0
+		var walk func()
+		walk = func() {
+			calls++
+			if c, _ := s.Peek(); c == '(' {
+				s.List(walk)
+				return
+			}
+			s.Atom()
+		}
+		s.List(walk)
+		if got := errors.Is(s.Err(), ErrTooManyItems); got != tt.err {
+			t.Errorf("%s: err = %v", tt.in, s.Err())
+		}
+		if calls > 4 {
+			t.Errorf("%s: %d elements decoded, limit 4", tt.in, calls)
+		}
+	}
+}
