@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -223,9 +224,33 @@ var (
 	}
 )
 
+// relayMailboxChars refuses a mailbox name (or LIST reference and pattern)
+// holding a control character before anything is sent (see
+// protocol.ControlChar).
+func relayMailboxChars(name string, a relayArgs) error {
+	idx := relayMailboxArg[name]
+	switch name {
+	case "list", "lsub":
+		idx = []int{0, 1}
+	case "uid":
+		if i, ok := map[string]int{"copy": 2, "move": 2}[strings.ToLower(a.str(0))]; ok {
+			idx = []int{i}
+		}
+	}
+	for _, i := range idx {
+		if c := protocol.ControlChar(a.str(i)); c >= 0 {
+			return fail(protocol.CodeBadRequest, fmt.Sprintf("args[%d]: mailbox names may not hold control characters (U+%04X at byte %d)", i, a.str(i)[c], c))
+		}
+	}
+	return nil
+}
+
 // relayAllowed applies the token's scopes to a relayed command.
 func (s *session) relayAllowed(name string, a relayArgs) error {
 	sc := s.claims.Scopes
+	if err := relayMailboxChars(name, a); err != nil {
+		return err
+	}
 	inner := name
 	if name == "uid" {
 		inner = strings.ToLower(a.str(0))

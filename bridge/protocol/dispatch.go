@@ -119,12 +119,36 @@ func invalid(format string, args ...any) *ProtocolError {
 	return badRequest(ErrInvalidField, format, args...)
 }
 
-// checkMailbox refuses an empty mailbox name.
+// checkMailbox refuses an empty mailbox name and one holding a control
+// character (see ControlChar).
 func checkMailbox(member, name string) *ProtocolError {
 	if name == "" {
 		return invalid("%q is required", member)
 	}
+	return checkMailboxChars(member, name)
+}
+
+// checkMailboxChars refuses a mailbox name or pattern holding a C0 control
+// character or DEL.
+func checkMailboxChars(member, name string) *ProtocolError {
+	if i := ControlChar(name); i >= 0 {
+		return invalid("%q: mailbox names may not hold control characters (U+%04X at byte %d)", member, name[i], i)
+	}
 	return nil
+}
+
+// ControlChar returns the byte offset of the first C0 control character
+// (U+0000 to U+001F) or DEL (U+007F) in s, or -1. Such a mailbox name is
+// refused before any IMAP traffic: it names no real mailbox, and a server
+// that echoes the name in its answer (Dovecot does, in a NO's text) would
+// write the raw bytes, a CR LF among them ending the response line.
+func ControlChar(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return i
+		}
+	}
+	return -1
 }
 
 // checkUIDSet refuses a missing or malformed UID set.
@@ -230,6 +254,12 @@ func (r *SelectRequest) check() *ProtocolError {
 }
 
 func (r *ListRequest) check() *ProtocolError {
+	if perr := checkMailboxChars("ref", r.Ref); perr != nil {
+		return perr
+	}
+	if perr := checkMailboxChars("pattern", r.Pattern); perr != nil {
+		return perr
+	}
 	return checkStatusItems("status", r.Status)
 }
 
