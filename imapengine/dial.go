@@ -124,6 +124,9 @@ func dialTCP(ctx context.Context, addr string, defPort int, implicitTLS bool, op
 		tc := tls.Client(conn, c.tlsConfig())
 		if err := tc.HandshakeContext(dctx); err != nil {
 			conn.Close()
+			if !isConnEnd(err) {
+				err = fmt.Errorf("%w: %w", ErrTLSHandshake, err)
+			}
 			return nil, connectErr(ctx, dctx, err)
 		}
 		conn = tc

@@ -97,9 +97,15 @@ var (
 	// ErrTLSRequired: STARTTLS is required but the server does not offer it, or a
 	// cleartext login was refused (see Options.AllowPlaintextAuth).
 	ErrTLSRequired = errors.New("imapengine: TLS required")
-	// ErrSTARTTLSInjection: bytes followed the tagged STARTTLS OK in the same
-	// plaintext segment; they were never parsed and the connection was closed.
+	// ErrSTARTTLSInjection: plaintext bytes followed the tagged STARTTLS OK,
+	// in the same segment or where the server's first TLS record should
+	// have been; they were never parsed and the connection was closed. The
+	// second case also matches ErrTLSHandshake.
 	ErrSTARTTLSInjection = errors.New("imapengine: plaintext data after STARTTLS response (injection attempt)")
+	// ErrTLSHandshake: the TLS handshake of STARTTLS or implicit TLS failed
+	// (certificate, protocol version, or data that is not TLS), as opposed to
+	// a connection that dropped. The crypto/tls error is wrapped too.
+	ErrTLSHandshake = errors.New("imapengine: TLS handshake failed")
 	// ErrPreauthPlaintext: the server greeted with PREAUTH on a connection that
 	// must be upgraded with STARTTLS.
 	ErrPreauthPlaintext = errors.New("imapengine: PREAUTH on unencrypted connection")

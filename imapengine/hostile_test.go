@@ -127,3 +127,45 @@ func TestHostileManyItemsTyped(t *testing.T) {
 
 // testReadBuffer is the reader's default buffer, for bounds on bytes read.
 const testReadBuffer = 64 << 10
+
+// TestHostileContinuationStorm is issue 20 item 5: after APPEND's literal,
+// a server that sends "+" every 20 ms and never completes does not extend
+// CommandTimeout. The client gives up with ErrTimeout (not the context's
+// deadline, ten times longer) after at most CommandTimeout/interval + 3
+// continuations.
+func TestHostileContinuationStorm(t *testing.T) {
+	const (
+		timeout  = 300 * time.Millisecond
+		interval = 20 * time.Millisecond
+	)
+	var sent atomic.Int64
+	srv := imaptest.NewServer(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+		"APPEND": func(c *imaptest.Conn, cmd *imaptest.Command) {
+			if _, _, err := c.ReadLiteral(cmd); err != nil {
+				return
+			}
+			for c.Sleep(interval) {
+				c.Send("+ go on")
+				sent.Add(1)
+			}
+		},
+	}})
+	c, err := Dial(context.Background(), srv.Addr(), &Options{AllowPlaintextAuth: true, CommandTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Shutdown()
+	mustLogin(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*timeout)
+	defer cancel()
+	_, err = c.Append(ctx, "INBOX", "", time.Time{}, []byte("Subject: x\r\n\r\nbody\r\n"))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the context expired first: the continuations extended the command")
+	}
+	if n, max := sent.Load(), int64(timeout/interval)+3; n > max {
+		t.Errorf("%d continuations sent before the timeout, want <= %d", n, max)
+	}
+}

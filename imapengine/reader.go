@@ -116,7 +116,13 @@ func (c *Client) readLoop() {
 			c.closeWith(err)
 			return
 		}
-		c.lastResponse.Store(time.Now().UnixNano())
+		// A continuation request does not count as progress for
+		// CommandTimeout: the literal or SASL step it invites has its own
+		// deadline, and a server repeating "+" after the last literal must
+		// not keep a command alive (issue 20 item 5).
+		if line := resp.Lines[0]; len(line) == 0 || line[0] != '+' {
+			c.lastResponse.Store(time.Now().UnixNano())
+		}
 		c.traceResponse(resp)
 		if _, err := c.dispatch(resp); err != nil {
 			c.closeWith(err)

@@ -104,6 +104,54 @@ func TestSecurity_A1_STARTTLSInjection(t *testing.T) {
 			t.Fatalf("credentials sent: %q", got)
 		}
 	})
+	// Issue 20 item 6: the injected bytes arrive in a later segment, after
+	// the reader stopped at the tagged OK, so the handshake reads them: the
+	// error still says injection (and TLS handshake), not a dropped
+	// connection; a certificate failure is a TLS handshake error only.
+	t.Run("later-segment", func(t *testing.T) {
+		srv := imaptest.NewServer(t, imaptest.Config{
+			Greeting: secSTARTTLSGreeting,
+			Script: func(c *imaptest.Conn) {
+				cmd, err := c.ReadCommand()
+				if err != nil || cmd.Name != "STARTTLS" {
+					return
+				}
+				c.Tagged(cmd, "OK Begin TLS now")
+				if c.Sleep(100 * time.Millisecond) {
+					c.SendRaw([]byte(injected(cmd.Tag)[len(cmd.Tag)+len(" OK Begin TLS now\r\n"):]))
+					c.Sleep(secTimeout)
+				}
+			},
+		})
+		c, err := DialStartTLS(context.Background(), srv.Addr(), secTLSOpts(srv))
+		if err == nil {
+			c.Shutdown()
+			t.Fatal("DialStartTLS succeeded after injected bytes")
+		}
+		if !errors.Is(err, ErrSTARTTLSInjection) || !errors.Is(err, ErrTLSHandshake) || !errors.Is(err, ErrAbort) {
+			t.Fatalf("err = %v, want ErrSTARTTLSInjection and ErrTLSHandshake (abort)", err)
+		}
+		srv.Close()
+		if got := secCreds(srv); len(got) != 0 {
+			t.Fatalf("credentials sent: %q", got)
+		}
+	})
+	t.Run("bad-certificate", func(t *testing.T) {
+		srv := imaptest.NewServer(t, imaptest.Config{
+			Greeting: secSTARTTLSGreeting,
+			Handlers: map[string]imaptest.HandlerFunc{"STARTTLS": imaptest.StartTLSHandler()},
+		})
+		o := secTLSOpts(srv)
+		o.TLSConfig = &tls.Config{ServerName: "localhost"} // the test CA is not trusted
+		c, err := DialStartTLS(context.Background(), srv.Addr(), o)
+		if err == nil {
+			c.Shutdown()
+			t.Fatal("DialStartTLS trusted an unknown CA")
+		}
+		if !errors.Is(err, ErrTLSHandshake) || errors.Is(err, ErrSTARTTLSInjection) {
+			t.Fatalf("err = %v, want ErrTLSHandshake only", err)
+		}
+	})
 	t.Run("proxy", func(t *testing.T) {
 		up := imaptest.NewServer(t, imaptest.Config{
 			Greeting: secSTARTTLSGreeting,

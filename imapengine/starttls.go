@@ -3,7 +3,10 @@ package imapengine
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 )
 
 // StartTLS upgrades a plain connection with STARTTLS (imaplib's starttls). cfg
@@ -71,8 +74,13 @@ func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) (Result, error) 
 	hctx, cancel := context.WithTimeout(ctx, c.opts.connectTimeout())
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
-		c.closeWith(err)
-		return Result{}, &Error{Kind: KindAbort, Msg: "TLS handshake failed: " + err.Error(), Err: err}
+		herr := handshakeErr(err)
+		c.closeWith(herr)
+		msg := "TLS handshake failed: " + err.Error()
+		if errors.Is(herr, ErrSTARTTLSInjection) {
+			msg = "plaintext instead of a TLS handshake after STARTTLS response: " + err.Error()
+		}
+		return Result{}, &Error{Kind: KindAbort, Msg: msg, Err: herr}
 	}
 	if !tc.ConnectionState().HandshakeComplete {
 		c.closeWith(ErrProtocol)
@@ -101,4 +109,28 @@ func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) (Result, error) 
 		return Result{}, err
 	}
 	return c.Response("STARTTLS"), nil
+}
+
+// handshakeErr classifies a failed TLS handshake: ErrTLSHandshake with the
+// crypto/tls error, plus ErrSTARTTLSInjection when the bytes read where the
+// server's first record belongs were not TLS at all (a record header error:
+// plaintext injected after the tagged OK). A connection that ended or timed
+// out during the handshake keeps its own error (EOF, deadline).
+func handshakeErr(err error) error {
+	var rh tls.RecordHeaderError
+	switch {
+	case errors.As(err, &rh):
+		return fmt.Errorf("%w: %w: %w", ErrSTARTTLSInjection, ErrTLSHandshake, err)
+	case !isConnEnd(err):
+		return fmt.Errorf("%w: %w", ErrTLSHandshake, err)
+	}
+	return err
+}
+
+// isConnEnd reports whether err is the connection ending or timing out
+// rather than a TLS failure.
+func isConnEnd(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || (errors.As(err, &ne) && ne.Timeout())
 }
