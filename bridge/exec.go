@@ -102,6 +102,22 @@ func (s *session) state(st string) {
 	}
 }
 
+// flushEvents waits until the engine has handed onEvent every event caused
+// by data read before the last tagged response, so those event frames are
+// queued before whatever the executor sends next.
+func (s *session) flushEvents(ctx context.Context) {
+	if err := s.client.WaitEvents(ctx); err != nil {
+		s.log.Debug("events not flushed", "err", errSummary(err))
+	}
+}
+
+// leaveMailbox forgets the selected mailbox once the events of the one being
+// left have been pushed (so they still name it).
+func (s *session) leaveMailbox(ctx context.Context) {
+	s.flushEvents(ctx)
+	s.setMailbox("")
+}
+
 func (s *session) selectedMailbox() string {
 	s.evMu.Lock()
 	defer s.evMu.Unlock()
@@ -171,6 +187,9 @@ func (s *session) handle(r received) {
 	op := r.req.Op()
 	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Minute)
 	res, err := s.dispatch(ctx, r.req)
+	// Events from untagged data the server sent before the command's tagged
+	// line go out before its answer (docs/protocol.md §5).
+	s.flushEvents(ctx)
 	cancel()
 	status := "ok"
 	if err != nil {

@@ -1,8 +1,13 @@
 package bridge
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/imapbridge/imapbridge/bridge/protocol"
 )
 
 // Tests of the relay's imaplib fidelity (issue 11): control characters in
@@ -67,4 +72,141 @@ func TestControlCharMailboxDevserver(t *testing.T) {
 	ds, up := devUpstream(t)
 	h := newHarness(t, Config{Upstreams: []Upstream{up}})
 	runControlNames(t, h.openDev(ds, "write delete"))
+}
+
+// untilAnswer sends req and returns the events received before its answer,
+// and the answer.
+func untilAnswer(t *testing.T, c *wsClient, req map[string]any) ([]frame, frame) {
+	t.Helper()
+	id := c.send(req)
+	var evs []frame
+	deadline := time.Now().Add(waitFrame)
+	for {
+		f, ok := c.next(time.Until(deadline))
+		if !ok {
+			t.Fatalf("%v: no answer (reader: %v)", req, c.rerr)
+		}
+		switch f.str("type") {
+		case protocol.TypeEvent:
+			if f.str("event") != protocol.EventState {
+				evs = append(evs, f)
+			}
+		case protocol.TypeResponse, protocol.TypeError:
+			if f.str("id") == id {
+				return evs, f
+			}
+		}
+	}
+}
+
+// expectBefore sends req and checks that its answer is a response preceded
+// by at least want[kind] events of each kind, all naming mailbox.
+func expectBefore(t *testing.T, c *wsClient, req map[string]any, mailbox string, want map[string]int) frame {
+	t.Helper()
+	evs, f := untilAnswer(t, c, req)
+	if f.str("type") != protocol.TypeResponse {
+		t.Fatalf("%v: %s", req, f)
+	}
+	got := map[string]int{}
+	for _, e := range evs {
+		got[e.str("event")]++
+		if e.str("mailbox") != mailbox {
+			t.Errorf("%v: event %s names %q, want %q", req, e, e.str("mailbox"), mailbox)
+		}
+	}
+	for k, n := range want {
+		if got[k] < n {
+			t.Errorf("%v: %d %s events before the response, want %d (events: %v; response %s)", req, got[k], k, n, evs, f)
+		}
+	}
+	return f
+}
+
+// TestEventOrderDovecot: untagged data Dovecot sends before a command's
+// tagged line reach the browser as events before the command's response,
+// for EXPUNGE, STORE, COPY/MOVE and NOOP, relayed and typed (issue 11
+// item 1).
+func TestEventOrderDovecot(t *testing.T) {
+	t.Parallel()
+	h, dv := dovecotHarness(t)
+	c, user := openDovecot(t, h, dv, "plain", "password")
+	for i := range 6 {
+		dv.Deliver(t, user, testMessage("order "+strconv.Itoa(i), "x"))
+	}
+	pw, _ := dv.Password(user)
+	p := peer(t, dv.PlainAddr, user, pw)
+	if _, err := p.Select(ctx5(t), "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	relay := func(cmd string, args ...any) map[string]any {
+		return map[string]any{"op": "imaplib", "cmd": cmd, "args": args}
+	}
+	peerAppend := func() {
+		t.Helper()
+		if _, err := p.Append(ctx5(t), "INBOX", "", time.Time{}, testMessage("peer", "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expectBefore(t, c, relay("select", "INBOX"), "INBOX", nil)
+
+	// EXPUNGE: one expunge event per message, before the response.
+	expectBefore(t, c, relay("store", "1:2", "+FLAGS.SILENT", `(\Deleted)`), "INBOX", nil)
+	expectBefore(t, c, relay("expunge"), "INBOX", map[string]int{"expunge": 2})
+	uids := list(c.ok(map[string]any{"op": "fetch", "seqs": "1:*", "items": []string{"uid"}})["messages"])
+	first := uids[0].(map[string]any)["uid"].(json.Number).String()
+	c.ok(map[string]any{"op": "store", "uids": first, "mode": "add", "flags": []string{`\Deleted`}, "silent": true})
+	expectBefore(t, c, map[string]any{"op": "expunge", "uids": first}, "INBOX", map[string]int{"expunge": 1})
+
+	// STORE: the EXISTS of a message a peer appended just before.
+	peerAppend()
+	expectBefore(t, c, relay("store", "1", "+FLAGS", `(\Flagged)`), "INBOX", map[string]int{"exists": 1})
+	peerAppend()
+	expectBefore(t, c, map[string]any{"op": "store", "uids": "1:*", "mode": "add", "flags": []string{`\Seen`}}, "INBOX",
+		map[string]int{"exists": 1})
+
+	// COPY and MOVE into the selected mailbox: its new EXISTS.
+	expectBefore(t, c, relay("copy", "1", "INBOX"), "INBOX", map[string]int{"exists": 1})
+	expectBefore(t, c, map[string]any{"op": "copy", "uids": "1:*", "to": "INBOX"}, "INBOX", map[string]int{"exists": 1})
+	expectBefore(t, c, relay("move", "1", "INBOX"), "INBOX", map[string]int{"exists": 1, "expunge": 1})
+	expectBefore(t, c, map[string]any{"op": "move", "uids": first + ":*", "to": "INBOX"}, "INBOX", map[string]int{"exists": 1, "expunge": 1})
+
+	// NOOP: a peer's append, flag change and expunge.
+	if _, err := p.Noop(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	peerAppend()
+	if _, err := p.Store(ctx5(t), "1", "+FLAGS", `(\Answered)`); err != nil {
+		t.Fatal(err)
+	}
+	expectBefore(t, c, relay("noop"), "INBOX", map[string]int{"exists": 1, "flags": 1})
+	peerAppend()
+	if _, err := p.Store(ctx5(t), "2", "+FLAGS", `(\Answered)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Store(ctx5(t), "3", "+FLAGS.SILENT", `(\Deleted)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Expunge(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	expectBefore(t, c, map[string]any{"op": "noop"}, "INBOX", map[string]int{"exists": 1, "flags": 1, "expunge": 1})
+	c.checkSeq()
+}
+
+// TestEventOrderDevserver: the same order on the embedded server, which
+// refuses a copy into the selected mailbox, so only EXPUNGE shows it.
+func TestEventOrderDevserver(t *testing.T) {
+	t.Parallel()
+	ds, up := devUpstream(t)
+	h := newHarness(t, Config{Upstreams: []Upstream{up}})
+	c := h.openDev(ds, "write delete")
+	relay := func(cmd string, args ...any) map[string]any {
+		return map[string]any{"op": "imaplib", "cmd": cmd, "args": args}
+	}
+	expectBefore(t, c, relay("select", "INBOX"), "INBOX", nil)
+	expectBefore(t, c, relay("store", "1:3", "+FLAGS.SILENT", `(\Deleted)`), "INBOX", nil)
+	expectBefore(t, c, relay("expunge"), "INBOX", map[string]int{"expunge": 3})
+	c.ok(map[string]any{"op": "store", "uids": "1:*", "mode": "add", "flags": []string{`\Deleted`}, "silent": true})
+	expectBefore(t, c, map[string]any{"op": "expunge", "uids": "1:*"}, "INBOX", map[string]int{"expunge": 1})
+	c.checkSeq()
 }

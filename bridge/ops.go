@@ -246,7 +246,7 @@ func (s *session) selectMailbox(ctx context.Context, r *protocol.SelectRequest) 
 	if q := r.QResync; q != nil {
 		opts.QResync = &imapengine.QResync{UIDValidity: q.UIDValidity, ModSeq: q.ModSeq, KnownUIDs: q.KnownUIDs}
 	}
-	s.setMailbox("")
+	s.leaveMailbox(ctx)
 	if opts.QResync != nil && s.client.HasCapability("QRESYNC") && s.client.HasCapability("UNSELECT") &&
 		s.client.State() == imapengine.StateSelected {
 		// The engine ENABLEs QRESYNC first, which RFC 5161 allows only
@@ -436,7 +436,7 @@ func (s *session) mailboxOp(ctx context.Context, r *protocol.MailboxRequest) (pr
 			return nil, fail(protocol.CodeForbidden, "this session may not delete")
 		}
 		if s.selectedMailbox() == r.Mailbox {
-			s.setMailbox("")
+			s.leaveMailbox(ctx)
 		}
 		_, err = collectNO(c.Delete(ctx, r.Mailbox))
 	case protocol.OpSubscribe:

@@ -30,7 +30,7 @@ func (s *session) relay(ctx context.Context, r *protocol.ImaplibRequest) (protoc
 	switch name {
 	case "select", "examine":
 		ro := name == "examine" || s.claims.Scopes.ReadOnly || isTrue(str(1))
-		s.setMailbox("")
+		s.leaveMailbox(ctx)
 		res, err = c.Select(ctx, str(0), ro)
 		if err == nil && res.Typ == "OK" {
 			mb := str(0)
@@ -103,7 +103,7 @@ func (s *session) relay(ctx context.Context, r *protocol.ImaplibRequest) (protoc
 	case "check":
 		res, err = c.Check(ctx)
 	case "close", "unselect":
-		s.setMailbox("")
+		s.leaveMailbox(ctx)
 		if name == "close" {
 			res, err = c.CloseMailbox(ctx)
 		} else {

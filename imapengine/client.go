@@ -66,13 +66,18 @@ type Client struct {
 
 	lastResponse atomic.Int64 // UnixNano of the last complete response read
 
-	sel         mailboxState // the selected mailbox's size and UIDs
-	evq         []Event      // events waiting for flushEvents
-	deliveries  []delivery   // responses waiting for their command's sink
-	events      chan Event   // to the dispatcher goroutine (nil without OnEvent)
-	eventsDone  chan struct{}
-	readerDone  chan struct{}
-	readerStart bool
+	sel        mailboxState // the selected mailbox's size and UIDs
+	evq        []Event      // events waiting for flushEvents
+	deliveries []delivery   // responses waiting for their command's sink
+	events     chan Event   // to the dispatcher goroutine (nil without OnEvent)
+	eventsDone chan struct{}
+	// Event accounting for WaitEvents (guarded by mu): events queued so far,
+	// the count queued when the last tagged response was read, and events
+	// OnEvent has returned from; evWake is closed when evDelivered grows.
+	evQueued, evMark, evDelivered uint64
+	evWake                        chan struct{}
+	readerDone                    chan struct{}
+	readerStart                   bool
 }
 
 type connKind int

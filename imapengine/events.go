@@ -1,6 +1,7 @@
 package imapengine
 
 import (
+	"context"
 	"time"
 
 	"github.com/imapbridge/imapbridge/imapengine/imap"
@@ -219,7 +220,38 @@ func (c *Client) queueEventLocked(e Event) {
 	if c.opts.OnEvent == nil {
 		return
 	}
+	c.evQueued++
 	c.evq = append(c.evq, e)
+}
+
+// WaitEvents returns once Options.OnEvent has returned for every event
+// caused by a response the server sent before the last tagged response the
+// client has read. Called after a command returns, it orders that command's
+// unsolicited data (EXPUNGE, EXISTS, FETCH, ... received while it ran)
+// before whatever the caller does next, such as answering its own client.
+// It returns at once without Options.OnEvent, nil when the connection ends
+// (every queued event has then been delivered or dropped with it), and
+// ctx's error when ctx ends first.
+func (c *Client) WaitEvents(ctx context.Context) error {
+	c.mu.Lock()
+	target := c.evMark
+	for c.evDelivered < target {
+		if c.evWake == nil {
+			c.evWake = make(chan struct{})
+		}
+		wake, done := c.evWake, c.eventsDone
+		c.mu.Unlock()
+		select {
+		case <-wake:
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
+	return nil
 }
 
 // flushEvents hands queued events to the dispatcher goroutine. It runs in the
@@ -239,6 +271,13 @@ func (c *Client) dispatchEvents() {
 	defer close(c.eventsDone)
 	for e := range c.events {
 		c.opts.OnEvent(e)
+		c.mu.Lock()
+		c.evDelivered++
+		if c.evWake != nil {
+			close(c.evWake)
+			c.evWake = nil
+		}
+		c.mu.Unlock()
 	}
 }
 

@@ -344,3 +344,71 @@ func TestEvents_UnsolicitedFetchKeepsBytes(t *testing.T) {
 		t.Errorf("untagged FETCH data = %v", got)
 	}
 }
+
+// TestEvents_WaitEvents: after a command returns, WaitEvents returns only
+// once OnEvent has seen every event from the untagged data before the
+// command's tagged line, however slow the handler; data after it is not
+// waited for. Without OnEvent it returns at once.
+func TestEvents_WaitEvents(t *testing.T) {
+	release := make(chan struct{})
+	srv := transports[0].server(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+		"NOOP": func(c *imaptest.Conn, cmd *imaptest.Command) {
+			for i := 1; i <= 5; i++ {
+				c.Send(fmt.Sprintf("* %d EXISTS", i))
+			}
+			c.Tagged(cmd, "OK NOOP completed")
+			<-release
+			c.Send("* 6 EXISTS") // after the tagged line
+		},
+	}})
+	var mu sync.Mutex
+	var counts []uint32
+	block := make(chan struct{})
+	o := transports[0].options(srv)
+	o.OnEvent = func(e Event) {
+		if e.Count == 6 {
+			<-block
+		}
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		counts = append(counts, e.Count)
+		mu.Unlock()
+	}
+	c := transports[0].mustDial(t, srv, o)
+	defer c.Shutdown()
+	defer close(block)
+	if _, err := c.Noop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := c.WaitEvents(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := slices.Clone(counts)
+	mu.Unlock()
+	if !slices.Equal(got, []uint32{1, 2, 3, 4, 5}) {
+		t.Errorf("delivered before WaitEvents returned: %v, want 1..5", got)
+	}
+	// A cancelled context ends the wait when the handler is stuck.
+	c.mu.Lock()
+	c.evMark = c.evQueued + 1
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := c.WaitEvents(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitEvents with a stuck handler = %v, want the context's error", err)
+	}
+	c.mu.Lock()
+	c.evMark = 0
+	c.mu.Unlock()
+
+	plain := transports[0].mustDial(t, srv, transports[0].options(srv))
+	defer plain.Shutdown()
+	if _, err := plain.Noop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.WaitEvents(context.Background()); err != nil {
+		t.Errorf("WaitEvents without OnEvent = %v", err)
+	}
+}

@@ -199,6 +199,7 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		}
 		delete(c.pending, tag)
 		p.typ, p.text = typ, text
+		c.evMark = c.evQueued // every event before this line (see WaitEvents)
 		if typ == "OK" || typ == "NO" || typ == "BAD" {
 			if code, arg, ok := matchResponseCode(text); ok {
 				c.appendUntaggedLocked(code, []Datum{Bytes(arg)})
