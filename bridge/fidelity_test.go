@@ -210,3 +210,80 @@ func TestEventOrderDevserver(t *testing.T) {
 	expectBefore(t, c, map[string]any{"op": "expunge", "uids": "1:*"}, "INBOX", map[string]int{"expunge": 1})
 	c.checkSeq()
 }
+
+// runEventMailboxNames selects mailboxes by relay arguments quoted and
+// encoded in the ways imaplib users write them, and by the typed op, and
+// checks that the events name each mailbox as LIST reports it (issue 11
+// item 2). A copy into the selected mailbox makes the event.
+func runEventMailboxNames(t *testing.T, c *wsClient, dev bool) {
+	t.Helper()
+	relay := func(cmd string, args ...any) map[string]any {
+		return map[string]any{"op": "imaplib", "cmd": cmd, "args": args}
+	}
+	msg := string(testMessage("names", "x"))
+	for _, name := range []string{"Oracle Renamed", "Été 2026"} {
+		c.ok(map[string]any{"op": "create", "mailbox": name})
+		c.ok(map[string]any{"op": "append", "mailbox": name, "message": b64([]byte(msg))})
+	}
+	listed := map[string]bool{}
+	for _, m := range list(c.ok(map[string]any{"op": "list"})["mailboxes"]) {
+		listed[m.(map[string]any)["name"].(string)] = true
+	}
+	tests := []struct {
+		sel  map[string]any
+		want string
+	}{
+		{relay("select", `"Oracle Renamed"`), "Oracle Renamed"},
+		{relay("examine", `"Oracle Renamed"`), "Oracle Renamed"},
+		{relay("select", "Oracle Renamed"), "Oracle Renamed"},
+		{relay("select", "&AMk-t&AOk- 2026"), "Été 2026"},
+		{relay("select", `"&AMk-t&AOk- 2026"`), "Été 2026"},
+		{relay("select", "Été 2026"), "Été 2026"},
+		{relay("select", "inbox"), "INBOX"},
+		{relay("select"), "INBOX"},
+		{map[string]any{"op": "select", "mailbox": "Été 2026"}, "Été 2026"},
+		{map[string]any{"op": "select", "mailbox": "Oracle Renamed"}, "Oracle Renamed"},
+	}
+	for _, tc := range tests {
+		if !listed[tc.want] {
+			t.Fatalf("LIST does not report %q: %v", tc.want, listed)
+		}
+		if f := c.call(tc.sel); f.str("type") != protocol.TypeResponse || (f.m["typ"] != nil && f.str("typ") != "OK") {
+			t.Fatalf("%v: %s", tc.sel, f)
+		}
+		if tc.want == "INBOX" || dev {
+			// Appending to the selected mailbox (the devserver refuses a
+			// copy into it): its EXISTS comes before the append's or the
+			// next noop's answer.
+			evs, f := untilAnswer(t, c, map[string]any{"op": "append", "mailbox": tc.want, "message": b64([]byte(msg))})
+			more, _ := untilAnswer(t, c, map[string]any{"op": "noop"})
+			if f.str("type") != protocol.TypeResponse || len(evs)+len(more) == 0 {
+				t.Fatalf("append to %q: %s, events %v %v", tc.want, f, evs, more)
+			}
+			for _, e := range append(evs, more...) {
+				if e.str("mailbox") != tc.want {
+					t.Errorf("%v: event %s, want mailbox %q", tc.sel, e, tc.want)
+				}
+			}
+			continue
+		}
+		expectBefore(t, c, relay("copy", "1", `"`+tc.want+`"`), tc.want, map[string]int{"exists": 1})
+	}
+	c.checkSeq()
+}
+
+// TestEventMailboxNamesDovecot runs runEventMailboxNames on Dovecot.
+func TestEventMailboxNamesDovecot(t *testing.T) {
+	t.Parallel()
+	h, dv := dovecotHarness(t)
+	c, _ := openDovecot(t, h, dv, "plain", "password")
+	runEventMailboxNames(t, c, false)
+}
+
+// TestEventMailboxNamesDevserver runs runEventMailboxNames on the devserver.
+func TestEventMailboxNamesDevserver(t *testing.T) {
+	t.Parallel()
+	ds, up := devUpstream(t)
+	h := newHarness(t, Config{Upstreams: []Upstream{up}})
+	runEventMailboxNames(t, h.openDev(ds, "write delete"), true)
+}

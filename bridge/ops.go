@@ -262,11 +262,12 @@ func (s *session) selectMailbox(ctx context.Context, r *protocol.SelectRequest) 
 	if err := s.client.SyncUIDs(ctx); err != nil {
 		return nil, err
 	}
-	if prev, ok := s.uidVals[r.Mailbox]; ok && prev != sel.UIDValidity {
-		s.pushEvent(protocol.Event{Event: protocol.EventMailboxReset, Mailbox: r.Mailbox, UIDValidity: sel.UIDValidity}, time.Now())
+	name := s.client.MailboxName(r.Mailbox) // as LIST reports it
+	if prev, ok := s.uidVals[name]; ok && prev != sel.UIDValidity {
+		s.pushEvent(protocol.Event{Event: protocol.EventMailboxReset, Mailbox: name, UIDValidity: sel.UIDValidity}, time.Now())
 	}
-	s.uidVals[r.Mailbox] = sel.UIDValidity
-	s.setMailbox(r.Mailbox)
+	s.uidVals[name] = sel.UIDValidity
+	s.setMailbox(name)
 	res := protocol.FromSelectData(r.Mailbox, &sel.SelectData)
 	for _, v := range sel.Vanished {
 		res.Vanished = append(res.Vanished, v.String())
@@ -435,7 +436,7 @@ func (s *session) mailboxOp(ctx context.Context, r *protocol.MailboxRequest) (pr
 		if !s.claims.Scopes.MayDelete {
 			return nil, fail(protocol.CodeForbidden, "this session may not delete")
 		}
-		if s.selectedMailbox() == r.Mailbox {
+		if s.selectedMailbox() == c.MailboxName(r.Mailbox) {
 			s.leaveMailbox(ctx)
 		}
 		_, err = collectNO(c.Delete(ctx, r.Mailbox))

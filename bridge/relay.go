@@ -33,7 +33,9 @@ func (s *session) relay(ctx context.Context, r *protocol.ImaplibRequest) (protoc
 		s.leaveMailbox(ctx)
 		res, err = c.Select(ctx, str(0), ro)
 		if err == nil && res.Typ == "OK" {
-			mb := str(0)
+			// Events name the mailbox as LIST does, however the argument
+			// was quoted or encoded.
+			mb := c.MailboxName(str(0))
 			if mb == "" {
 				mb = "INBOX"
 			}
@@ -275,7 +277,7 @@ func (s *session) relayAllowed(name string, a relayArgs) error {
 			return fail(protocol.CodeForbidden, "use the typed list op with mailbox-restricted tokens")
 		}
 		for _, i := range relayMailboxArg[inner] {
-			mb := a.str(i)
+			mb := s.client.MailboxName(a.str(i))
 			if mb == "" && (inner == "select" || inner == "examine" || inner == "append") {
 				mb = "INBOX"
 			}

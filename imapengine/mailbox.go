@@ -306,3 +306,41 @@ func (c *Client) Namespace(ctx context.Context) (Result, error) {
 }
 
 var _ = strings.ToUpper
+
+// MailboxName returns the name of the mailbox a mailbox argument of Select
+// (or of any method taking a mailbox) stands for on the server, as LIST
+// reports it: the argument is encoded as those methods encode it, then an
+// already quoted argument is unquoted and, outside UTF-8 mode, modified
+// UTF-7 is decoded. So `"Oracle Renamed"` gives Oracle Renamed,
+// INBOX/&AOk-t&AOk- gives INBOX/été, and a UTF-8 name gives itself. INBOX
+// is case-insensitive and returned in upper case; "" stays "".
+func (c *Client) MailboxName(arg string) string {
+	if arg == "" {
+		return ""
+	}
+	name := c.mailboxName(arg)
+	if imapwire.IsQuoted(name) {
+		name = unquote(name)
+	}
+	if !c.UTF8Enabled() {
+		if d, err := mutf7.Decode(name); err == nil {
+			name = d
+		}
+	}
+	if strings.EqualFold(name, "INBOX") {
+		return "INBOX"
+	}
+	return name
+}
+
+// unquote reverses imapwire.Quote for a string IsQuoted accepts.
+func unquote(q string) string {
+	var b strings.Builder
+	for i := 1; i < len(q)-1; i++ {
+		if q[i] == '\\' && i+1 < len(q)-1 {
+			i++
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
