@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — the comparison benchmark of issue 3 item 7, in one command.
 #
-# Starts a private Dovecot with e2e/dovecot/dovecot.sh (its own state
+# Starts a private Dovecot with e2e/servers/dovecot.sh (its own state
 # directory, so the test suite's start/stop never wipes the corpus), adds a
 # bench user without quota, appends the seeded 10,000-message corpus once
 # (reused while that Dovecot runs), then runs the raw-socket floor, the
@@ -22,10 +22,10 @@ BENCH_USER=bench        # the mailbox holding the corpus
 BENCH_PASSWORD=bench-pw-7
 OUT=bench/out
 
-bash e2e/dovecot/dovecot.sh start >&2
-eval "$(bash e2e/dovecot/dovecot.sh env)"
+bash e2e/servers/dovecot.sh start >&2
+eval "$(bash e2e/servers/dovecot.sh env)"
 if [[ ${BENCH_STOP:-0} == 1 ]]; then
-	trap 'bash e2e/dovecot/dovecot.sh stop' EXIT
+	trap 'bash e2e/servers/dovecot.sh stop' EXIT
 fi
 
 # The bench user: a passwd-file of its own (see internal/dovecottest), with

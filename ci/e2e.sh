@@ -16,17 +16,23 @@ if [[ ! -x /usr/bin/chromium ]]; then
 	echo "e2e: installing chromium" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >&2
-	apt-get install -y -qq chromium >&2
+	apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium >&2
 fi
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 mkdir -p e2e/.out
 rm -rf e2e/.out/screenshots
 go build -o e2e/.out/bridge ./cmd/bridge
 
+# A Dovecot of this run's own (state directory under a fresh /tmp dir, so a
+# second run on the machine never shares it) unless IMAPBRIDGE_DOVECOT_DIR
+# names a private instance to use.
 if [[ -z ${IMAPBRIDGE_DOVECOT_PLAIN:-} ]]; then
-	bash e2e/dovecot/dovecot.sh start >&2
-	trap 'bash e2e/dovecot/dovecot.sh stop' EXIT
-	eval "$(bash e2e/dovecot/dovecot.sh env)"
+	run_dir=$(mktemp -d /tmp/imapbridge-e2e.XXXXXX)
+	chmod 755 "$run_dir" # the mail user reaches its mail below it
+	export IMAPBRIDGE_DOVECOT_DIR="${IMAPBRIDGE_DOVECOT_DIR:-$run_dir/dovecot}"
+	trap 'bash e2e/servers/dovecot.sh stop || true; rm -rf "$run_dir"' EXIT
+	bash e2e/servers/dovecot.sh start >&2
+	eval "$(bash e2e/servers/dovecot.sh env)"
 fi
 
 # One file at a time: the Dovecot restart must not hit another file's page,

@@ -11,10 +11,19 @@ bash ci/fmt.sh
 bash ci/lint.sh
 
 # Unit, transcript, security and example tests (fuzz seed corpora run as tests).
-# A private Dovecot (installed with apt-get if missing) for the live tests.
-bash e2e/dovecot/dovecot.sh start >&2
-trap 'bash e2e/dovecot/dovecot.sh stop' EXIT
-eval "$(bash e2e/dovecot/dovecot.sh env)"
+# A private Dovecot (installed with apt-get if missing) for the live tests, in
+# a state directory of this run's own (so two runs on one machine never share
+# mail, users or ports) unless the caller names one in IMAPBRIDGE_DOVECOT_DIR.
+run_dir=$(mktemp -d /tmp/imapbridge-run.XXXXXX)
+chmod 755 "$run_dir" # the mail user reaches its mail below it
+export IMAPBRIDGE_DOVECOT_DIR="${IMAPBRIDGE_DOVECOT_DIR:-$run_dir/dovecot}"
+cleanup() {
+	bash e2e/servers/dovecot.sh stop || true
+	rm -rf "$run_dir"
+}
+trap cleanup EXIT
+bash e2e/servers/dovecot.sh start >&2
+eval "$(bash e2e/servers/dovecot.sh env)"
 go test -race -count=1 -timeout 15m ./...
 bash ci/web.sh
 bash ci/e2e.sh

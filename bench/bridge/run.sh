@@ -27,8 +27,8 @@ BENCH_PASSWORD=bridgebench-pw-3
 
 if [[ $SERVERS == *dovecot* ]]; then
 	export IMAPBRIDGE_DOVECOT_DIR="${IMAPBRIDGE_BENCH_DOVECOT_DIR:-/tmp/imapbridge-bench-dovecot}"
-	bash e2e/dovecot/dovecot.sh start >&2
-	eval "$(bash e2e/dovecot/dovecot.sh env)"
+	bash e2e/servers/dovecot.sh start >&2
+	eval "$(bash e2e/servers/dovecot.sh env)"
 	userfile="$IMAPBRIDGE_DOVECOT_DIR/passwd.d/$BENCH_USER"
 	if [[ ! -s $userfile ]]; then
 		tmp=$(mktemp "$IMAPBRIDGE_DOVECOT_DIR/passwd.d/.new-XXXXXX")

@@ -1,4 +1,4 @@
-// The test suite's private Dovecot (e2e/dovecot/dovecot.sh) seen from Node:
+// The test suite's private Dovecot (e2e/servers/dovecot.sh) seen from Node:
 // its addresses from the IMAPBRIDGE_DOVECOT_* environment, fresh users the way
 // internal/dovecottest makes them (one passwd-file per user under passwd.d),
 // seeding by raw IMAP APPEND, and a restart that keeps ports, users and mail.
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ImapClient, message } from './imap.mjs';
 
 /** SCRIPT is dovecot.sh. */
-export const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dovecot', 'dovecot.sh');
+export const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'servers', 'dovecot.sh');
 /** USERS_DIR is the directory of per-user passwd-files in the state directory (as dovecottest.UsersDir). */
 export const USERS_DIR = 'passwd.d';
 
@@ -27,7 +27,7 @@ export class Dovecot {
   static fromEnv(env = process.env) {
     const need = ['IMAPBRIDGE_DOVECOT_DIR', 'IMAPBRIDGE_DOVECOT_PLAIN', 'IMAPBRIDGE_DOVECOT_TLS', 'IMAPBRIDGE_DOVECOT_CA'];
     for (const k of need) {
-      if (!env[k]) throw new Error(`e2e/dovecot: ${k} is not set (run: eval "$(bash e2e/dovecot/dovecot.sh env)")`);
+      if (!env[k]) throw new Error(`e2e/servers/dovecot: ${k} is not set (run: eval "$(bash e2e/servers/dovecot.sh env)")`);
     }
     return new Dovecot({ dir: env.IMAPBRIDGE_DOVECOT_DIR, plain: env.IMAPBRIDGE_DOVECOT_PLAIN,
       tlsAddr: env.IMAPBRIDGE_DOVECOT_TLS, ca: env.IMAPBRIDGE_DOVECOT_CA });

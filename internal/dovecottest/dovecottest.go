@@ -1,5 +1,5 @@
 // Package dovecottest gives tests a real Dovecot IMAP server: the private
-// instance that e2e/dovecot/dovecot.sh runs on loopback (plain port with
+// instance that e2e/servers/dovecot.sh runs on loopback (plain port with
 // STARTTLS, implicit-TLS port, and the preauthenticated stdio mode).
 //
 // Start returns the instance shared by the whole test binary. When ci/test.sh
@@ -44,7 +44,7 @@ const (
 )
 
 // ScriptPath is the start/stop script, relative to the repository root.
-const ScriptPath = "e2e/dovecot/dovecot.sh"
+const ScriptPath = "e2e/servers/dovecot.sh"
 
 // MasterSeparator joins a user name and the master user's name in a master
 // login ("alice*master"), as auth_master_user_separator is configured.

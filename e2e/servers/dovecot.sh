@@ -4,7 +4,10 @@
 # It never touches /etc/dovecot or the system instance: everything (config,
 # certificates, users, mail, sockets, log) lives in one state directory,
 # ${IMAPBRIDGE_DOVECOT_DIR:-/tmp/imapbridge-dovecot}, and Dovecot runs with
-# "dovecot -c $DIR/dovecot.conf". Runs as root (as CI does); on a fresh Debian
+# "dovecot -c $DIR/dovecot.conf". ci/test.sh and ci/e2e.sh give every run a
+# directory of its own (/tmp/imapbridge-run.*/dovecot); the default is only
+# for a developer's bare "go test" (internal/dovecottest starts it then).
+# Ports are picked free at each start, so instances never share them. Runs as root (as CI does); on a fresh Debian
 # machine it installs dovecot-imapd and openssl with apt-get when missing.
 #
 #   start   install if needed, write config, start, wait for the greeting (idempotent)
@@ -43,7 +46,7 @@ install_dovecot() {
 	log "installing dovecot-imapd and openssl"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >&2
-	apt-get install -y -qq dovecot-imapd openssl >&2
+	apt-get install -y -qq -o DPkg::Lock::Timeout=600 dovecot-imapd openssl >&2
 }
 
 # mail_user creates the unprivileged owner of the test mail if needed.
@@ -130,7 +133,7 @@ write_conf() {
 	gid=$(id -g "$MAIL_USER")
 	[[ -s /usr/share/dovecot/dh.pem ]] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
 	cat >"$CONF" <<EOF
-# Private test instance written by e2e/dovecot/dovecot.sh; not the system config.
+# Private test instance written by e2e/servers/dovecot.sh; not the system config.
 instance_name = imapbridge-dovecot
 base_dir = $RUN
 state_dir = $DIR/state
