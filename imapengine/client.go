@@ -66,11 +66,15 @@ type Client struct {
 
 	lastResponse atomic.Int64 // UnixNano of the last complete response read
 
-	sel        mailboxState // the selected mailbox's size and UIDs
-	evq        []Event      // events waiting for flushEvents
-	deliveries []delivery   // responses waiting for their command's sink
-	events     chan Event   // to the dispatcher goroutine (nil without OnEvent)
-	eventsDone chan struct{}
+	sel         seqMap                           // the selected mailbox's size and UIDs
+	selGen      int                              // incremented when sel is reset (a new SELECT)
+	selSize     atomic.Uint64                    // sel.count(), readable without c.mu
+	closing     atomic.Bool                      // set by closeWith: the reader stops at its next step
+	hookObserve atomic.Pointer[func(typ string)] // tests: called as the reader processes an untagged response
+	evq         []Event                          // events waiting for flushEvents
+	deliveries  []delivery                       // responses waiting for their command's sink
+	events      chan Event                       // to the dispatcher goroutine (nil without OnEvent)
+	eventsDone  chan struct{}
 	// Event accounting for WaitEvents (guarded by mu): events queued so far,
 	// the count queued when the last tagged response was read, and events
 	// OnEvent has returned from; evWake is closed when evDelivered grows.
@@ -231,7 +235,10 @@ func (c *Client) Err() error {
 func (c *Client) Done() <-chan struct{} { return c.readerDone }
 
 // Shutdown closes the connection without LOGOUT (imaplib's shutdown) and waits
-// for the reader goroutine to exit. It is safe to call more than once.
+// for the reader goroutine to exit. It never waits for the processing of a
+// response the reader is handling: the reader checks for the close between
+// the steps of that processing (each bounded by Limits) and exits at the next
+// one. It is safe to call more than once.
 func (c *Client) Shutdown() error {
 	c.closeWith(ErrClosed)
 	c.mu.Lock()
@@ -255,6 +262,7 @@ func (c *Client) closeWith(err error) {
 		return
 	}
 	c.closed = true
+	c.closing.Store(true)
 	c.closeErr = err
 	pend := c.pending
 	c.pending = make(map[string]*pending)

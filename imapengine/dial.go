@@ -193,7 +193,8 @@ func (c *Client) connect(ctx context.Context) error {
 	}
 	c.traceResponse(resp)
 	line := resp.Lines[0]
-	kind, err := c.dispatch(resp)
+	obs := c.observe(resp)
+	kind, err := c.dispatch(resp, &obs)
 	if err != nil {
 		return err
 	}

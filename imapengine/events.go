@@ -2,6 +2,7 @@ package imapengine
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/imapbridge/imapbridge/imapengine/imap"
@@ -50,91 +51,120 @@ type Event struct {
 	Received time.Time      // when the reader goroutine read the response
 }
 
-// mailboxState is what the client knows about the selected mailbox: its size
-// and the UID of each sequence number (0 when unknown). It is updated by the
-// reader goroutine from every EXISTS, EXPUNGE, FETCH and VANISHED.
-type mailboxState struct {
-	uids []imap.UID
-}
-
-// maxTrackedMessages bounds the sequence-number map against a hostile EXISTS.
-const maxTrackedMessages = 1 << 24
-
-func (m *mailboxState) reset() { m.uids = m.uids[:0] }
-
-func (m *mailboxState) exists(n uint32) {
-	if n > maxTrackedMessages {
-		n = maxTrackedMessages
-	}
-	switch {
-	case int(n) > len(m.uids):
-		m.uids = append(m.uids, make([]imap.UID, int(n)-len(m.uids))...)
-	case int(n) < len(m.uids):
-		m.uids = m.uids[:n]
-	}
-}
-
-func (m *mailboxState) expunge(seq uint32) imap.UID {
-	if seq == 0 || int(seq) > len(m.uids) {
-		return 0
-	}
-	uid := m.uids[seq-1]
-	m.uids = append(m.uids[:seq-1], m.uids[seq:]...)
-	return uid
-}
-
-func (m *mailboxState) setUID(seq uint32, uid imap.UID) {
-	if seq == 0 || seq > maxTrackedMessages {
-		return
-	}
-	if int(seq) > len(m.uids) {
-		m.exists(seq)
-	}
-	m.uids[seq-1] = uid
-}
-
-func (m *mailboxState) vanish(set imap.UIDSet) {
-	out := m.uids[:0]
-	for _, u := range m.uids {
-		if u == 0 || !set.Contains(u) {
-			out = append(out, u)
-		}
-	}
-	m.uids = out
-}
-
 // UIDOf returns the UID of sequence number seq in the selected mailbox, if the
 // client knows it.
 func (c *Client) UIDOf(seq imap.SeqNum) (imap.UID, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if seq == 0 || int(seq) > len(c.sel.uids) || c.sel.uids[seq-1] == 0 {
-		return 0, false
-	}
-	return c.sel.uids[seq-1], true
+	return c.uidOfLocked(seq)
 }
 
 // MailboxSize returns the number of messages the client believes the selected
-// mailbox holds (from EXISTS and EXPUNGE).
-func (c *Client) MailboxSize() uint32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return uint32(len(c.sel.uids))
+// mailbox holds (from EXISTS, EXPUNGE and VANISHED). It never waits: the
+// reader publishes the count after each change.
+func (c *Client) MailboxSize() uint32 { return uint32(min(c.selSize.Load(), math.MaxUint32)) }
+
+// resetSelLocked forgets the selected mailbox's state.
+func (c *Client) resetSelLocked() {
+	c.sel.reset()
+	c.selGen++
+	c.selChangedLocked()
 }
 
-// observeLocked updates the mailbox state from one untagged response and
-// queues the events it causes. It runs in the reader goroutine with c.mu held.
-func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Time) {
+// selChangedLocked publishes the mailbox size after a change of c.sel.
+func (c *Client) selChangedLocked() { c.selSize.Store(c.sel.count()) }
+
+// observation is what one untagged response says about the selected
+// mailbox, parsed by the reader goroutine before it takes the client's lock.
+type observation struct {
+	typ   string
+	num   uint32 // EXISTS, RECENT, EXPUNGE
+	numOK bool
+	// A solicited FETCH: only its UID is read (the command's sink or result
+	// parses the rest, so the message is not parsed twice).
+	solicited     bool
+	seq, uid      uint32
+	uidOK         bool
+	msg           *imap.Message  // an unsolicited FETCH, parsed
+	van           *imap.Vanished // VANISHED, parsed
+	vanishApplied bool           // van was applied to c.sel (see applyVanished)
+}
+
+// observe parses an untagged response's mailbox data without c.mu held (only
+// a moment of it, to see whether a FETCH is solicited): the work a large
+// response costs is never done under the lock every accessor needs.
+func (c *Client) observe(resp *imapwire.Response) observation {
 	line := resp.Lines[0]
+	typ, ok := untaggedType(line)
+	if !ok {
+		return observation{}
+	}
+	o := observation{typ: typ}
 	switch typ {
 	case "EXISTS", "RECENT", "EXPUNGE":
-		n, ok := leadingNumber(line)
-		if !ok {
+		o.num, o.numOK = leadingNumber(line)
+	case "FETCH":
+		c.mu.Lock()
+		o.solicited = c.fetchPendingLocked()
+		c.mu.Unlock()
+		if o.solicited {
+			o.seq, o.uid, o.uidOK = solicitedFetchUID(resp)
+		} else if msg, err := imap.ParseFetch(resp, c.limits.wire()); err == nil && msg != nil {
+			o.msg = msg
+		}
+	case "VANISHED":
+		if v, err := imap.ParseVanished(resp, c.limits.wire()); err == nil {
+			o.van = v
+		}
+	}
+	return o
+}
+
+// vanishBatch is how many VANISHED ranges are applied per hold of c.mu.
+const vanishBatch = 256
+
+// applyVanished removes the UIDs of a VANISHED (not EARLIER) from c.sel, a
+// batch of ranges per hold of the lock, so a line of many ranges never holds
+// it long. It stops if the mailbox changes meanwhile (a new SELECT) or the
+// connection closes.
+func (c *Client) applyVanished(o *observation) {
+	if o.van == nil || o.van.Earlier {
+		return
+	}
+	c.mu.Lock()
+	gen := c.selGen
+	c.mu.Unlock()
+	set := o.van.UIDs
+	for len(set) > 0 && !c.closing.Load() {
+		k := min(len(set), vanishBatch)
+		c.mu.Lock()
+		if c.selGen != gen {
+			c.mu.Unlock()
 			return
 		}
-		switch typ {
+		c.sel.vanish(set[:k])
+		c.selChangedLocked()
+		c.mu.Unlock()
+		set = set[k:]
+	}
+	o.vanishApplied = true
+}
+
+// observeLocked updates the mailbox state from one observed untagged response
+// and queues the events it causes. It runs in the reader goroutine with c.mu
+// held; every step costs O(log segments) of the UID map.
+func (c *Client) observeLocked(o *observation, resp *imapwire.Response, now time.Time) {
+	line := resp.Lines[0]
+	n := o.num
+	switch o.typ {
+	case "EXISTS", "RECENT", "EXPUNGE":
+		if !o.numOK {
+			return
+		}
+		switch o.typ {
 		case "EXISTS":
-			c.sel.exists(n)
+			c.sel.setCount(uint64(n))
+			c.selChangedLocked()
 			if !c.selectPendingLocked() { // part of the SELECT result, not news
 				c.queueEventLocked(Event{Kind: EventExists, Count: n, Received: now})
 			}
@@ -144,37 +174,32 @@ func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Tim
 			}
 		case "EXPUNGE":
 			uid := c.sel.expunge(n)
+			c.selChangedLocked()
 			c.queueEventLocked(Event{Kind: EventExpunge, Seq: imap.SeqNum(n), UID: uid, Received: now})
 		}
 	case "FETCH":
-		if c.fetchPendingLocked() {
-			// Our own FETCH: only its UID matters here (the sequence number →
-			// UID map); the command's sink or result does the parsing, so the
-			// message is not parsed twice.
-			if seq, uid, ok := solicitedFetchUID(resp); ok {
-				c.sel.setUID(seq, imap.UID(uid))
+		if o.solicited {
+			if o.uidOK {
+				c.sel.setUID(o.seq, imap.UID(o.uid))
+				c.selChangedLocked()
 			}
 			return
 		}
-		msg, err := imap.ParseFetch(resp, c.limits.wire())
-		if err != nil || msg == nil {
+		msg := o.msg
+		if msg == nil {
 			return
 		}
 		if msg.UID != 0 {
 			c.sel.setUID(uint32(msg.Seq), msg.UID)
+			c.selChangedLocked()
 		} else {
 			msg.UID, _ = c.uidOfLocked(msg.Seq)
 		}
 		c.queueEventLocked(Event{Kind: EventFetch, Seq: msg.Seq, UID: msg.UID, Message: msg, Received: now})
 	case "VANISHED":
-		v, err := imap.ParseVanished(resp, c.limits.wire())
-		if err != nil {
-			return
+		if o.van != nil {
+			c.queueEventLocked(Event{Kind: EventVanished, Vanished: o.van, Received: now})
 		}
-		if !v.Earlier {
-			c.sel.vanish(v.UIDs)
-		}
-		c.queueEventLocked(Event{Kind: EventVanished, Vanished: v, Received: now})
 	case "BYE":
 		c.queueEventLocked(Event{Kind: EventBye, Text: string(textAfterType(line)), Received: now})
 	case "OK", "NO", "BAD":
@@ -186,10 +211,8 @@ func (c *Client) observeLocked(typ string, resp *imapwire.Response, now time.Tim
 }
 
 func (c *Client) uidOfLocked(seq imap.SeqNum) (imap.UID, bool) {
-	if seq == 0 || int(seq) > len(c.sel.uids) || c.sel.uids[seq-1] == 0 {
-		return 0, false
-	}
-	return c.sel.uids[seq-1], true
+	uid := c.sel.uidOf(uint32(seq))
+	return uid, uid != 0
 }
 
 // fetchPendingLocked reports whether a command that solicits FETCH responses

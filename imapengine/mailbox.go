@@ -47,7 +47,7 @@ func (c *Client) Select(ctx context.Context, mailbox string, readonly bool) (Res
 	c.untagged = make(map[string][]Datum)
 	c.nuntagged = 0
 	c.readOnly = readonly
-	c.sel.reset()
+	c.resetSelLocked()
 	c.mu.Unlock()
 	name := "SELECT"
 	if readonly {
@@ -91,7 +91,7 @@ func (c *Client) Unselect(ctx context.Context) (Result, error) {
 func (c *Client) setState(s State) {
 	c.mu.Lock()
 	if s != StateSelected {
-		c.sel.reset()
+		c.resetSelLocked()
 	}
 	c.state = s
 	c.mu.Unlock()

@@ -124,7 +124,17 @@ func (c *Client) readLoop() {
 			c.lastResponse.Store(time.Now().UnixNano())
 		}
 		c.traceResponse(resp)
-		if _, err := c.dispatch(resp); err != nil {
+		// Parse and apply mailbox data outside the lock, then check for a
+		// Shutdown: it never waits for the rest of this response's processing.
+		obs := c.observe(resp)
+		if h := c.hookObserve.Load(); h != nil {
+			(*h)(obs.typ)
+		}
+		c.applyVanished(&obs)
+		if c.closing.Load() {
+			return
+		}
+		if _, err := c.dispatch(resp, &obs); err != nil {
 			c.closeWith(err)
 			return
 		}
@@ -186,7 +196,7 @@ func (c *Client) serveRaw() bool {
 
 // dispatch processes one response as imaplib's _get_response does. It returns an
 // error that ends the connection.
-func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
+func (c *Client) dispatch(resp *imapwire.Response, obs *observation) (respKind, error) {
 	line := resp.Lines[0]
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -239,7 +249,7 @@ func (c *Client) dispatch(resp *imapwire.Response) (respKind, error) {
 		c.trace.log1(1, "untagged "+typ, "text", string(trailerText(resp)))
 	}
 
-	c.observeLocked(typ, resp, time.Now())
+	c.observeLocked(obs, resp, time.Now())
 	if typ != "BYE" {
 		if p := c.sinkForLocked(typ); p != nil {
 			c.deliveries = append(c.deliveries, delivery{p: p, typ: typ, resp: resp})

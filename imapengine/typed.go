@@ -91,7 +91,7 @@ func (c *Client) SelectMailbox(ctx context.Context, mailbox string, opts *Select
 	}
 	c.mu.Lock()
 	c.readOnly = o.ReadOnly
-	c.sel.reset()
+	c.resetSelLocked()
 	c.mu.Unlock()
 	res := &Selected{}
 	var mu sync.Mutex
@@ -394,21 +394,19 @@ func (c *Client) SyncUIDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var uids []imap.UID
+	var set []imap.NumRange
 	if sd.ESEARCH {
-		uids, err = sd.AllUIDs().Expand(maxTrackedMessages)
-		if err != nil {
-			return err
-		}
+		set = sd.AllUIDs() // kept as ranges: never expanded
 	} else {
-		for _, u := range sd.All {
-			uids = append(uids, imap.UID(u))
+		set = make([]imap.NumRange, len(sd.All))
+		for i, u := range sd.All {
+			set[i] = imap.NumRange{Start: u, Stop: u}
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(uids) == len(c.sel.uids) || len(c.sel.uids) == 0 {
-		c.sel.uids = append(c.sel.uids[:0], uids...)
+	if c.sel.setAll(set) {
+		c.selChangedLocked()
 	}
 	return nil
 }
