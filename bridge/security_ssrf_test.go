@@ -120,6 +120,16 @@ func TestSecurityAddressAllowed(t *testing.T) {
 		{"fe80::1%eth0", false}, {"10.0.0.1", false}, {"172.16.0.1", false}, {"192.168.1.1", false},
 		{"100.64.0.1", false}, {"198.18.0.1", false}, {"fc00::1", false}, {"224.0.0.1", false},
 		{"255.255.255.255", false}, {"93.184.216.34", true}, {"2606:2800:220:1:248:1893:25c8:1946", true},
+		// Issue 20 item 7: IPv6 forms reaching private or loopback space.
+		{"::7f00:1", false}, {"::127.0.0.1", false}, {"::808:808", false}, // IPv4-compatible (deprecated)
+		{"::ffff:0:7f00:1", false}, {"::ffff:0:a00:1", false}, {"::ffff:0:808:808", true}, // IPv4-translated
+		{"64:ff9b::a00:1", false}, {"64:ff9b::7f00:1", false}, {"64:ff9b::808:808", true}, // NAT64 judged by IPv4
+		{"64:ff9b:1::a00:1", false}, {"64:ff9b:1::808:808", false}, // local-use NAT64
+		{"2002:7f00:1::1", false}, {"2002:c0a8:101::1", false}, {"2002:a9fe:a9fe::1", false}, {"2002:808:808::1", true}, // 6to4
+		{"2001::1", false}, {"2001:0:4136:e378:8000:63bf:3fff:fdd2", false}, // Teredo
+		{"2001:2::1", false}, {"2001:db8::1", false}, {"3fff::1", false}, {"5f00::1", false},
+		{"fec0::1", false}, {"100::1", false}, {"100:0:0:1::1", false}, {"ff02::1", false}, {"4000::1", false},
+		{"192.0.0.170", false}, {"192.88.99.1", false}, {"240.0.0.1", false}, {"1.1.1.1", true},
 	} {
 		if got := AddressAllowed(netip.MustParseAddr(tc.ip)); got != tc.ok {
 			t.Errorf("AddressAllowed(%s) = %v", tc.ip, got)
@@ -173,17 +183,24 @@ func TestSecuritySSRF(t *testing.T) {
 		"imap.rebind.test":   {netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("127.0.0.1")},
 		"imap.mapped.test":   {netip.MustParseAddr("::ffff:127.0.0.1")},
 		"imap.good.test":     {netip.MustParseAddr("93.184.216.34")},
+		"imap.compat.test":   {netip.MustParseAddr("::7f00:1")},
+		"imap.nat64.test":    {netip.MustParseAddr("64:ff9b:1::a00:1")},
 	})
 	hosts := []string{
-		"127.0.0.1", "127.1", "0x7f.1", "2130706433", "017700000001", "0.0.0.0", "[::1]", "[::]",
-		"[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "169.254.169.254", "[fe80::1%25eth0]", "10.0.0.1",
+		// Numeric shorthands ("127.1", "0x7f.1", "2130706433") and zones are
+		// refused with the configuration (TestSecurityUpstreamHost).
+		"127.0.0.1", "0.0.0.0", "[::1]", "[::]",
+		"[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "169.254.169.254", "10.0.0.1",
 		"172.16.0.1", "192.168.1.1", "100.64.0.1", "198.18.0.1", "[fc00::1]", "224.0.0.1",
 		"255.255.255.255", "imap.evil.test", "imap.private.test", "imap.metadata.test",
 		"imap.rebind.test", "imap.mapped.test",
+		// Issue 20 item 7.
+		"[::7f00:1]", "[::ffff:0:7f00:1]", "[64:ff9b:1::a00:1]", "[64:ff9b::a00:1]", "[2002:7f00:1::1]",
+		"[2001::1]", "[fec0::1]", "imap.compat.test", "imap.nat64.test",
 	}
 	var ups []Upstream
 	for i, h := range hosts {
-		ups = append(ups, Upstream{Name: "h" + string(rune('a'+i)), Addr: h + ":993", Security: SecurityTLS})
+		ups = append(ups, Upstream{Name: "h" + string(rune('a'+i/26)) + string(rune('a'+i%26)), Addr: h + ":993", Security: SecurityTLS})
 	}
 	ups = append(ups, Upstream{Name: "good", Addr: "imap.good.test:993", Security: SecurityTLS})
 	var refusedDials atomic.Int32
@@ -269,6 +286,43 @@ func TestSecurityDialerControl(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "127.0.0.1") {
 			t.Errorf("%s: the error names the address: %v", addr, err)
+		}
+	}
+}
+
+// TestSecurityUpstreamHost is issue 20 item 7's configuration half: upstream
+// hosts are validated when the configuration is loaded, so user info, NUL,
+// spaces and the numeric shorthands resolvers accept never reach a resolver.
+func TestSecurityUpstreamHost(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"imap.example.com", true}, {"imap.example.com.", true}, {"mail-1.example.co.uk", true},
+		{"93.184.216.34", true}, {"2606:2800:220:1:248:1893:25c8:1946", true}, {"localhost", true},
+		{"xn--bcher-kva.example", true}, {"1password.example", true},
+		{"host@127.0.0.1", false}, {"imap.example.com\x00.evil", false}, {"imap example.com", false},
+		{" imap.example.com", false}, {"0x7f.1", false}, {"127.1", false}, {"0x7f000001", false},
+		{"2130706433", false}, {"017700000001", false}, {"127.0.0.01", false}, {"0177.0.0.1", false},
+		{"1.2.3", false}, {"example.123", false}, {"fe80::1%eth0", false}, {"", false}, {".", false},
+		{"a..b", false}, {"-a.example", false}, {"a-.example", false}, {"a_b.example", false},
+		{"imap.example.com%2f", false}, {"user:pw@imap.example.com", false}, {strings.Repeat("a", 64) + ".example", false},
+		{strings.Repeat("a.", 127) + "com", false},
+	} {
+		host := strings.ReplaceAll(tc.host, "\\x00", "\x00")
+		err := ValidateHost(host)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateHost(%q) = %v", host, err)
+		}
+		if err != nil && !errors.Is(err, ErrBadHost) {
+			t.Errorf("ValidateHost(%q): %v is not ErrBadHost", host, err)
+		}
+		if tc.ok || host == "" || strings.Contains(host, ":") {
+			continue
+		}
+		u := Upstream{Name: "u", Addr: net.JoinHostPort(host, "993"), Security: SecurityTLS}
+		if err := u.Validate(); !errors.Is(err, ErrUpstreamConfig) || !errors.Is(err, ErrBadHost) {
+			t.Errorf("Validate(%q) = %v, want ErrUpstreamConfig and ErrBadHost", u.Addr, err)
 		}
 	}
 }

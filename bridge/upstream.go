@@ -99,9 +99,15 @@ var SafeUserPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$`
 // ErrUpstreamConfig reports an invalid upstream definition.
 var ErrUpstreamConfig = errors.New("bridge: invalid upstream")
 
+// Validate checks the upstream definition as New does (name, security,
+// host, port, TLS settings), so a configuration loader can refuse it with a
+// clear error before anything starts. Errors wrap ErrUpstreamConfig, and
+// ErrBadHost for a malformed host.
+func (u Upstream) Validate() error { return u.validate() }
+
 func (u *Upstream) validate() error {
 	bad := func(f string, a ...any) error {
-		return fmt.Errorf("%w %q: %s", ErrUpstreamConfig, u.Name, fmt.Sprintf(f, a...))
+		return fmt.Errorf("%w %q: %w", ErrUpstreamConfig, u.Name, fmt.Errorf(f, a...))
 	}
 	if u.Name == "" {
 		return bad("empty name")
@@ -129,6 +135,9 @@ func (u *Upstream) validate() error {
 	host, ps, err := net.SplitHostPort(u.Addr)
 	if err != nil || host == "" {
 		return bad("address must be host:port")
+	}
+	if err := ValidateHost(host); err != nil {
+		return bad("%w", err)
 	}
 	port, err := strconv.Atoi(ps)
 	if err != nil || port <= 0 || port > 65535 {

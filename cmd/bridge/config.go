@@ -185,6 +185,9 @@ func loadFile(path string) (loaded, error) {
 			}
 			up.MasterPassword = strings.TrimRight(string(pw), "\r\n")
 		}
+		if err := up.Validate(); err != nil {
+			return fail(fmt.Errorf("upstreams: %w", err))
+		}
 		cfg.Upstreams = append(cfg.Upstreams, up)
 	}
 	if fc.Demo != nil && len(secret) == 0 {

@@ -284,6 +284,13 @@ func TestRunInvalidConfig(t *testing.T) {
 		{name: "no upstream", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],` + good + `}`, want: "no upstream"},
 		{name: "no origin", file: `{"addr":"127.0.0.1:0",` + ups + `,` + good + `}`, want: "no allowed origin"},
 		{name: "plaintext not allowed", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"upstreams":[{"name":"u","addr":"127.0.0.1:1","security":"plain"}],` + good + `}`, want: "plaintext"},
+		// Issue 20 item 7: upstream hosts are validated at load, with the
+		// upstream named, before any resolver sees them.
+		{name: "host with user info", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"upstreams":[{"name":"u","addr":"host@127.0.0.1:993"}],` + good + `}`, want: `upstreams: bridge: invalid upstream "u": bridge: upstream host must be`},
+		{name: "host with NUL", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"upstreams":[{"name":"u","addr":"imap\u0000.example.com:993"}],` + good + `}`, want: "not allowed in a host name"},
+		{name: "host with space", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"upstreams":[{"name":"u","addr":"imap example.com:993"}],` + good + `}`, want: "not allowed in a host name"},
+		{name: "hex shorthand", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"upstreams":[{"name":"u","addr":"0x7f.1:993"}],` + good + `}`, want: "numeric form"},
+		{name: "short dotted", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"upstreams":[{"name":"u","addr":"127.1:993","allowPrivate":true}],` + good + `}`, want: "numeric form"},
 		{name: "bad default", file: `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],"defaultUpstream":"x",` + ups + `,` + good + `}`, want: "default upstream"},
 	}
 	for _, tc := range tests {
