@@ -219,6 +219,13 @@ func fail(code protocol.ErrorCode, msg string) error { return &reqError{code: co
 
 // sendRequestError maps err to an error frame and returns the metrics status.
 func (s *session) sendRequestError(id string, err error) string {
+	var ie *imaplibErr
+	if errors.As(err, &ie) {
+		exc := ie.exc
+		s.sendFrame(protocol.ErrorFrame{ID: id, Error: protocol.ErrorInfo{Code: protocol.CodeImaplib,
+			Message: "imaplib raised IMAP4." + exc.Exception, IMAP: ie.imap, Imaplib: &exc}}, "", time.Time{})
+		return string(protocol.CodeImaplib)
+	}
 	var re *reqError
 	if errors.As(err, &re) {
 		s.sendError(id, re.code, re.msg, nil)

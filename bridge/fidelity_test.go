@@ -2,12 +2,16 @@ package bridge
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapbridge/imapbridge/bridge/protocol"
+	"github.com/imapbridge/imapbridge/internal/dovecottest"
 )
 
 // Tests of the relay's imaplib fidelity (issue 11): control characters in
@@ -286,4 +290,261 @@ func TestEventMailboxNamesDevserver(t *testing.T) {
 	ds, up := devUpstream(t)
 	h := newHarness(t, Config{Upstreams: []Upstream{up}})
 	runEventMailboxNames(t, h.openDev(ds, "write delete"), true)
+}
+
+// relayReq is an imaplib relay request.
+func relayReq(cmd string, args ...any) map[string]any {
+	req := map[string]any{"op": "imaplib", "cmd": cmd}
+	if args != nil {
+		req["args"] = args
+	}
+	return req
+}
+
+// raises sends req and checks that the answer is imaplib's exception exc
+// with a message starting with msg; it returns the frame.
+func raises(t *testing.T, c *wsClient, req map[string]any, exc, msg string) frame {
+	t.Helper()
+	f := c.call(req)
+	e, _ := f.obj("error")["imaplib"].(map[string]any)
+	got, _ := e["message"].(string)
+	if f.errCode() != "imaplib" || e["exception"] != exc || !strings.HasPrefix(got, msg) {
+		t.Fatalf("%v: want IMAP4.%s(%q...), got %s", req, exc, msg, f)
+	}
+	return f
+}
+
+// runImaplibErrors checks the exceptions CPython 3.11's imaplib raises for
+// illegal states, unknown UID commands and tagged BADs (texts as CPython
+// 3.11 writes them against Dovecot), that NO stays data, and that the
+// session goes on (issue 11 item 4).
+func runImaplibErrors(t *testing.T, c *wsClient, dev bool) {
+	t.Helper()
+	raises(t, c, relayReq("fetch", "1", "(FLAGS)"), "error", "command FETCH illegal in state AUTH, only allowed in states SELECTED")
+	raises(t, c, relayReq("expunge"), "error", "command EXPUNGE illegal in state AUTH, only allowed in states SELECTED")
+	raises(t, c, relayReq("uid", "BOGUS", "1"), "error", "Unknown IMAP4 UID command: BOGUS")
+	raises(t, c, relayReq("uid", "bogus", "1"), "error", "Unknown IMAP4 UID command: BOGUS")
+	raises(t, c, relayReq("uid", "fetch", "1", "(FLAGS)"), "error", "command FETCH illegal in state AUTH, only allowed in states SELECTED")
+	// The bridge's own refusals stay apart: a known command not relayed.
+	c.fails(relayReq("uid", "LOGIN", "a", "b"), "forbidden")
+	if f := c.call(relayReq("select", "Nope")); f.str("typ") != "NO" {
+		t.Fatalf("select of a missing mailbox: want typ NO data, got %s", f)
+	}
+	if f := c.call(relayReq("select", "INBOX")); f.str("typ") != "OK" {
+		t.Fatalf("select: %s", f)
+	}
+	raises(t, c, relayReq("enable", "CONDSTORE"), "error", "command ENABLE illegal in state SELECTED, only allowed in states AUTH")
+	if !dev {
+		f := raises(t, c, relayReq("fetch", "0", "(FLAGS)"), "error", "FETCH command error: BAD [b'Error in IMAP command FETCH: Invalid messageset")
+		if im, _ := f.obj("error")["imap"].(map[string]any); im["type"] != "BAD" {
+			t.Errorf("no imap member: %s", f)
+		}
+		raises(t, c, relayReq("search", nil, "NOTAKEY"), "error", "SEARCH command error: BAD [b'Error in IMAP command SEARCH: Unknown argument NOTAKEY")
+		raises(t, c, relayReq("uid", "SEARCH", nil, "NOTAKEY"), "error", "UID command error: BAD [b'Error in IMAP command UID SEARCH: Unknown argument NOTAKEY")
+	} else {
+		raises(t, c, relayReq("getacl", "INBOX"), "error", "GETACL command error: BAD [b'")
+	}
+	if f := c.call(relayReq("noop")); f.str("typ") != "OK" {
+		t.Fatalf("noop after the exceptions: %s", f)
+	}
+}
+
+// TestImaplibErrorsDovecot runs runImaplibErrors on Dovecot and checks
+// IMAP4.readonly: a mailbox whose ACL gives its owner only "lr" selects
+// READ-ONLY, and the next command raises readonly until a new select.
+func TestImaplibErrorsDovecot(t *testing.T) {
+	t.Parallel()
+	h, dv := dovecotHarness(t)
+	c, user := openDovecot(t, h, dv, "plain", "password")
+	runImaplibErrors(t, c, false)
+
+	// A peer creates the mailbox and sets the ACL before this session
+	// first looks at it (Dovecot caches ACLs per session).
+	pw, _ := dv.Password(user)
+	p := peer(t, dv.PlainAddr, user, pw)
+	if _, err := collectNO(p.Create(ctx5(t), "Shared")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := collectNO(p.SetACL(ctx5(t), "Shared", "owner", "lr")); err != nil {
+		t.Fatal(err)
+	}
+	raises(t, c, relayReq("select", "Shared"), "readonly", "Shared is not writable")
+	raises(t, c, relayReq("store", "1", "+FLAGS", `(\Seen)`), "readonly", "mailbox status changed to READ-ONLY")
+	raises(t, c, relayReq("noop"), "readonly", "mailbox status changed to READ-ONLY")
+	// select(readonly=True) is what imaplib wants for such a mailbox.
+	if f := c.call(relayReq("select", "Shared", true)); f.str("typ") != "OK" {
+		t.Fatalf("select readonly: %s", f)
+	}
+	if f := c.call(relayReq("noop")); f.str("typ") != "OK" {
+		t.Fatalf("noop after select readonly: %s", f)
+	}
+}
+
+// TestImaplibErrorsDevserver runs runImaplibErrors on the devserver.
+func TestImaplibErrorsDevserver(t *testing.T) {
+	t.Parallel()
+	ds, up := devUpstream(t)
+	h := newHarness(t, Config{Upstreams: []Upstream{up}})
+	runImaplibErrors(t, h.openDev(ds, "write delete"), true)
+}
+
+// cutProxy forwards one TCP connection at a time to addr and, once armed,
+// closes both sides right after forwarding the first client bytes holding
+// trigger: the command reaches the server, its answer never comes back.
+type cutProxy struct {
+	ln      net.Listener
+	addr    string
+	mu      sync.Mutex
+	trigger string
+}
+
+func newCutProxy(t *testing.T, addr string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, addr: addr}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.DialTimeout("tcp", addr, waitFrame)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() { defer wg.Done(); defer down.Close(); _, _ = io.Copy(down, up) }()
+			go func() {
+				defer wg.Done()
+				defer up.Close()
+				defer down.Close()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := down.Read(buf)
+					if n > 0 {
+						if _, werr := up.Write(buf[:n]); werr != nil {
+							return
+						}
+						p.mu.Lock()
+						cut := p.trigger != "" && strings.Contains(string(buf[:n]), p.trigger)
+						p.mu.Unlock()
+						if cut {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+// arm makes the proxy cut the connection after the next bytes holding s.
+func (p *cutProxy) arm(s string) { p.mu.Lock(); p.trigger = s; p.mu.Unlock() }
+
+// TestImaplibAbortDovecot: the IMAP connection is lost while a relayed
+// NOOP runs. imaplib raises IMAP4.abort("command: NOOP => socket error:
+// EOF"); the relay says so, then the session ends as for any lost upstream
+// (error unavailable, close 1013).
+func TestImaplibAbortDovecot(t *testing.T) {
+	t.Parallel()
+	dv := dovecottest.Start(t)
+	px := newCutProxy(t, dv.PlainAddr)
+	h := newHarness(t, Config{Upstreams: []Upstream{{Name: "cut", Addr: px.ln.Addr().String(),
+		Security: SecurityPlain, AllowPrivate: true, AllowPlaintext: true}}})
+	c, _ := openDovecot(t, h, dv, "cut", "password")
+	if f := c.call(relayReq("noop")); f.str("typ") != "OK" {
+		t.Fatalf("noop: %s", f)
+	}
+	px.arm("NOOP")
+	raises(t, c, relayReq("noop"), "abort", "command: NOOP => socket error: EOF")
+	for {
+		f, ok := c.next(waitFrame)
+		if !ok || f.str("type") != protocol.TypeEvent {
+			if f.errCode() != "unavailable" {
+				t.Errorf("after the abort: %s (ok %v)", f, ok)
+			}
+			break
+		}
+	}
+	if code, _ := c.waitClose(waitFrame); code != 1013 {
+		t.Errorf("close %d, want 1013", code)
+	}
+}
+
+// runScalarArgs relays JSON booleans and integers where imaplib takes a
+// bool or an int, with Python's meaning, and refuses them (and objects and
+// arrays) elsewhere (issue 11 item 5).
+func runScalarArgs(t *testing.T, c *wsClient) {
+	t.Helper()
+	// select(mailbox, readonly): EXAMINE for a true value, SELECT else;
+	// imaplib keeps the READ-ONLY code for response('READ-ONLY').
+	for _, tc := range []struct {
+		ro   any
+		want bool
+	}{{true, true}, {false, false}, {1, true}, {0, false}, {nil, false}, {"", false}, {"yes", true}} {
+		if f := c.call(relayReq("select", "INBOX", tc.ro)); f.str("typ") != "OK" {
+			t.Fatalf("select readonly=%v: %s", tc.ro, f)
+		}
+		f := c.call(relayReq("response", "READ-ONLY"))
+		if got := list(f.m["data"])[0] != nil; got != tc.want {
+			t.Errorf("select readonly=%v: READ-ONLY %v, want %v (%s)", tc.ro, got, tc.want, f)
+		}
+	}
+	// append(mailbox, flags, date_time, message) with seconds since the epoch.
+	msg := string(testMessage("epoch", "x"))
+	if f := c.call(relayReq("append", "INBOX", nil, 1767225600, msg)); f.str("typ") != "OK" {
+		t.Fatalf("append with an epoch date: %s", f)
+	}
+	c.call(relayReq("select", "INBOX"))
+	f := c.call(relayReq("fetch", "*", "(INTERNALDATE)"))
+	if d := dataString(t, list(f.m["data"])[0]); !strings.Contains(d, `1-Jan-2026 00:00:00 +0000"`) {
+		t.Errorf("internal date of the epoch append: %s", d)
+	}
+	// partial(message_num, message_part, start, length) with integers:
+	// sent (Dovecot and the devserver have no PARTIAL and answer BAD).
+	raises(t, c, relayReq("partial", 1, "BODY[TEXT]", 0, 3), "error", "PARTIAL command error: BAD [b'")
+	// Refused where imaplib takes a string (Python's TypeError), and
+	// objects and arrays everywhere but append's message.
+	for _, req := range []map[string]any{
+		relayReq("fetch", 1, "(FLAGS)"),
+		relayReq("fetch", "1", true),
+		relayReq("select", "INBOX", []any{true}),
+		relayReq("select", "INBOX", map[string]any{"x": true}),
+		relayReq("partial", "1", "BODY[TEXT]", true, 3),
+		relayReq("partial", "1", "BODY[TEXT]", -1, 3),
+		relayReq("store", "1", "+FLAGS", false),
+	} {
+		c.fails(req, "bad_request")
+	}
+	if f := c.call(relayReq("noop")); f.str("typ") != "OK" {
+		t.Fatalf("noop: %s", f)
+	}
+}
+
+// TestScalarArgsDovecot runs runScalarArgs on Dovecot.
+func TestScalarArgsDovecot(t *testing.T) {
+	t.Parallel()
+	h, dv := dovecotHarness(t)
+	c, _ := openDovecot(t, h, dv, "plain", "password")
+	runScalarArgs(t, c)
+}
+
+// TestScalarArgsDevserver runs runScalarArgs on the devserver.
+func TestScalarArgsDevserver(t *testing.T) {
+	t.Parallel()
+	ds, up := devUpstream(t)
+	h := newHarness(t, Config{Upstreams: []Upstream{up}})
+	runScalarArgs(t, h.openDev(ds, "write delete"))
 }

@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +31,9 @@ func (s *session) relay(ctx context.Context, r *protocol.ImaplibRequest) (protoc
 	str := a.str
 	switch name {
 	case "select", "examine":
-		ro := name == "examine" || s.claims.Scopes.ReadOnly || isTrue(str(1))
+		// readonly has Python's truth value: true, 1 and "yes" (and
+		// any non-empty string) are true; false, 0, "", null are not.
+		ro := name == "examine" || s.claims.Scopes.ReadOnly || (len(a) > 1 && a[1].Truth())
 		s.leaveMailbox(ctx)
 		res, err = c.Select(ctx, str(0), ro)
 		if err == nil && res.Typ == "OK" {
@@ -90,7 +94,10 @@ func (s *session) relay(ctx context.Context, r *protocol.ImaplibRequest) (protoc
 			return nil, fail(protocol.CodeLimit, "message too large")
 		}
 		var date time.Time
-		if d := str(2); d != "" {
+		if len(a) > 2 && a[2].Int != nil {
+			// Time2Internaldate of seconds since the epoch (sent in UTC).
+			date = time.Unix(*a[2].Int, 0).UTC()
+		} else if d := str(2); d != "" {
 			t, perr := parseRelayDate(d)
 			if perr != nil {
 				return nil, fail(protocol.CodeBadRequest, "date must be RFC 3339 or an IMAP date-time")
@@ -146,16 +153,24 @@ func (s *session) relay(ctx context.Context, r *protocol.ImaplibRequest) (protoc
 	case "response":
 		res = c.Response(str(0))
 	case "partial":
-		res, err = c.Partial(ctx, str(0), str(1), str(2), str(3))
+		res, err = c.Partial(ctx, a.text(0), str(1), a.text(2), a.text(3))
 	default:
 		return nil, fail(protocol.CodeForbidden, "command not allowed")
 	}
 	if err != nil {
-		// imaplib raises on BAD; the relay returns it as a normal response.
-		if se, ok := asStatus(err); ok && se.Status == "BAD" {
-			return protocol.ImaplibResponse{ID: r.ID, Typ: "BAD", Data: []protocol.Datum{protocol.BytesDatum([]byte(se.Text))}}, nil
+		if name == "select" || name == "examine" {
+			if errors.Is(err, imapengine.ErrReadOnly) {
+				// SELECTED, but not writable: events flow as after an OK.
+				if serr := c.SyncUIDs(ctx); serr == nil {
+					mb := c.MailboxName(str(0))
+					if mb == "" {
+						mb = "INBOX"
+					}
+					s.setMailbox(mb)
+				}
+			}
 		}
-		return nil, err
+		return nil, imaplibError(name, a, err)
 	}
 	return protocol.ImaplibResponse{ID: r.ID, Typ: res.Typ, Data: toData(res.Data)}, nil
 }
@@ -175,14 +190,6 @@ func toData(in []imapengine.Datum) []protocol.Datum {
 	return out
 }
 
-func isTrue(s string) bool {
-	switch strings.ToLower(s) {
-	case "true", "1", "yes":
-		return true
-	}
-	return false
-}
-
 func parseRelayDate(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -198,6 +205,14 @@ func (a relayArgs) str(i int) string {
 		return *a[i].Str
 	}
 	return ""
+}
+
+// text is str, with an integer argument in decimal.
+func (a relayArgs) text(i int) string {
+	if i < len(a) && a[i].Int != nil {
+		return strconv.FormatInt(*a[i].Int, 10)
+	}
+	return a.str(i)
 }
 
 func (a relayArgs) null(i int) bool { return i < len(a) && a[i].IsNull() }
@@ -247,17 +262,54 @@ func relayMailboxChars(name string, a relayArgs) error {
 	return nil
 }
 
+// relayArgsSafe refuses, before imaplib's own checks (state, UID command),
+// an argument the engine's encoder would refuse: NUL, CR or LF anywhere but
+// in append's message, and a trailing literal marker ("{5}", "{5+}") in an
+// argument that is not a mailbox name (names are quoted).
+func relayArgsSafe(name string, a relayArgs) error {
+	for i := range a {
+		if a[i].Str == nil || (name == "append" && i == 3) {
+			continue
+		}
+		v := *a[i].Str
+		if strings.ContainsAny(v, "\x00\r\n") {
+			return fail(protocol.CodeBadRequest, fmt.Sprintf("args[%d]: NUL, CR and LF are not allowed in commands", i))
+		}
+		if endsInLiteral(v) && !slices.Contains(relayMailboxArg[name], i) {
+			return fail(protocol.CodeBadRequest, fmt.Sprintf("args[%d]: may not end in a literal marker {n}", i))
+		}
+	}
+	return nil
+}
+
+// endsInLiteral reports whether s ends in "{digits}" or "{digits+}".
+func endsInLiteral(s string) bool {
+	s, ok := strings.CutSuffix(s, "}")
+	if !ok {
+		return false
+	}
+	s = strings.TrimSuffix(s, "+")
+	d := strings.TrimRight(s, "0123456789")
+	return len(d) < len(s) && strings.HasSuffix(d, "{")
+}
+
 // relayAllowed applies the token's scopes to a relayed command.
 func (s *session) relayAllowed(name string, a relayArgs) error {
 	sc := s.claims.Scopes
 	if err := relayMailboxChars(name, a); err != nil {
 		return err
 	}
+	if err := relayArgsSafe(name, a); err != nil {
+		return err
+	}
 	inner := name
 	if name == "uid" {
 		inner = strings.ToLower(a.str(0))
-		switch inner {
-		case "fetch", "search", "store", "copy", "move", "expunge", "sort", "thread":
+		switch {
+		case slices.Contains(protocol.UIDCommands, inner):
+		case !slices.Contains(protocol.ImaplibKnownCommands, strings.ToUpper(inner)):
+			return &imaplibErr{protocol.ImaplibException{Exception: protocol.ExceptionError,
+				Message: "Unknown IMAP4 UID command: " + strings.ToUpper(a.str(0))}, nil}
 		default:
 			return fail(protocol.CodeForbidden, "UID command not allowed")
 		}
@@ -292,4 +344,48 @@ func (s *session) relayAllowed(name string, a relayArgs) error {
 		}
 	}
 	return nil
+}
+
+// imaplibErr is an imaplib relay call that raised one of imaplib's
+// exceptions: an error frame with code imaplib.
+type imaplibErr struct {
+	exc  protocol.ImaplibException
+	imap *protocol.IMAPError // the server's BAD behind it, if any
+}
+
+func (e *imaplibErr) Error() string {
+	return "bridge: imaplib." + e.exc.Exception + ": " + e.exc.Message
+}
+
+// imaplibError returns what imaplib would have raised for the engine error
+// err of relayed command name: an *imaplibErr with imaplib's class and
+// text, or err itself when imaplib would have raised something else
+// (ValueError for a bad argument, OSError for a timeout) or the bridge
+// refused the call.
+func imaplibError(name string, a relayArgs, err error) error {
+	var e *imapengine.Error
+	if !errors.As(err, &e) || errors.Is(err, imapengine.ErrBadArgument) ||
+		errors.Is(err, imapengine.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	exc := protocol.ImaplibException{Exception: protocol.ExceptionError, Message: e.Msg}
+	switch e.Kind {
+	case imapengine.KindAbort:
+		exc.Exception = protocol.ExceptionAbort
+	case imapengine.KindReadOnly:
+		exc.Exception = protocol.ExceptionReadOnly
+		if (name == "select" || name == "examine") && !strings.Contains(e.Msg, "status changed") {
+			// CPython 3.11: readonly('%s is not writable' % mailbox), the
+			// argument as given (3.14.7 and the engine use %r).
+			mb := a.str(0)
+			if mb == "" {
+				mb = "INBOX"
+			}
+			exc.Message = mb + " is not writable"
+		}
+	}
+	if e.Command != "" {
+		exc.Message = "command: " + e.Command + " => " + exc.Message
+	}
+	return &imaplibErr{exc: exc, imap: imapErr(err)}
 }

@@ -158,6 +158,11 @@ func runRelaySuite(t *testing.T, c *wsClient, box string, dev bool) {
 			req["args"] = rc.args
 		}
 		f := c.call(req)
+		if want == "BAD" {
+			// imaplib raises IMAP4.error on a tagged BAD (issue 11).
+			checkRaisedBAD(t, f, rc.cmd, rc.args)
+			continue
+		}
 		if f.str("type") != protocol.TypeResponse {
 			t.Fatalf("%s %v: %s", rc.cmd, rc.args, f)
 		}
@@ -179,6 +184,24 @@ func runRelaySuite(t *testing.T, c *wsClient, box string, dev bool) {
 		if !seen[name] {
 			t.Errorf("relay command %q not covered", name)
 		}
+	}
+}
+
+// checkRaisedBAD asserts the error frame of a call the server answered
+// BAD: imaplib's IMAP4.error with "NAME command error: BAD [b'...']".
+func checkRaisedBAD(t *testing.T, f frame, cmd string, args []any) {
+	t.Helper()
+	name := strings.ToUpper(cmd)
+	if cmd == "uid" {
+		name = "UID"
+	}
+	exc, _ := f.obj("error")["imaplib"].(map[string]any)
+	msg, _ := exc["message"].(string)
+	if f.errCode() != "imaplib" || exc["exception"] != "error" || !strings.HasPrefix(msg, name+" command error: BAD [b") {
+		t.Fatalf("%s %v: want imaplib's error for a BAD, got %s", cmd, args, f)
+	}
+	if im, _ := f.obj("error")["imap"].(map[string]any); im["type"] != "BAD" {
+		t.Errorf("%s %v: no imap BAD member: %s", cmd, args, f)
 	}
 }
 

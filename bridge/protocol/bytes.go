@@ -85,13 +85,18 @@ func encodeBinary(b []byte) ([]byte, error) {
 }
 
 // Arg is one positional argument of an imaplib relay request: a string,
-// null (Python's None), or bytes given as {"base64": "..."} (allowed only
-// for append's message argument).
+// null (Python's None), bytes given as {"base64": "..."} (allowed only for
+// append's message argument), or a JSON boolean or integer where the
+// imaplib method takes a bool or an int (ImaplibScalarArgs).
 type Arg struct {
-	// Str is the string value; nil for null and for bytes.
+	// Str is the string value; nil for the other kinds.
 	Str *string
 	// Bytes is the binary value; nil unless the argument was an object.
 	Bytes Bytes
+	// Bool is the boolean value; nil unless the argument was true or false.
+	Bool *bool
+	// Int is the integer value; nil unless the argument was a number.
+	Int *int64
 }
 
 // StringArg returns a string argument.
@@ -105,8 +110,30 @@ func BytesArg(b []byte) Arg {
 	return Arg{Bytes: b}
 }
 
+// BoolArg returns a boolean argument.
+func BoolArg(b bool) Arg { return Arg{Bool: &b} }
+
+// IntArg returns an integer argument.
+func IntArg(n int64) Arg { return Arg{Int: &n} }
+
 // IsNull reports whether a is null.
-func (a Arg) IsNull() bool { return a.Str == nil && a.Bytes == nil }
+func (a Arg) IsNull() bool { return a.Str == nil && a.Bytes == nil && a.Bool == nil && a.Int == nil }
+
+// Truth is the argument's truth value as Python's bool() gives it: false
+// for null, false, 0 and "", true otherwise.
+func (a Arg) Truth() bool {
+	switch {
+	case a.Bool != nil:
+		return *a.Bool
+	case a.Int != nil:
+		return *a.Int != 0
+	case a.Str != nil:
+		return *a.Str != ""
+	case a.Bytes != nil:
+		return len(a.Bytes) > 0
+	}
+	return false
+}
 
 // MarshalJSON implements json.Marshaler.
 func (a Arg) MarshalJSON() ([]byte, error) {
@@ -115,6 +142,10 @@ func (a Arg) MarshalJSON() ([]byte, error) {
 		return a.Bytes.MarshalJSON()
 	case a.Str != nil:
 		return json.Marshal(*a.Str)
+	case a.Bool != nil:
+		return json.Marshal(*a.Bool)
+	case a.Int != nil:
+		return json.Marshal(*a.Int)
 	}
 	return []byte("null"), nil
 }
@@ -123,12 +154,30 @@ func (a Arg) MarshalJSON() ([]byte, error) {
 func (a *Arg) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	*a = Arg{}
-	if len(data) > 0 && data[0] == '{' {
+	if len(data) == 0 {
+		return badRequest(ErrSyntax, "empty value")
+	}
+	switch c := data[0]; {
+	case c == '{':
 		v, err := decodeBinary(data)
 		if err != nil {
 			return err
 		}
 		*a = BytesArg(v)
+		return nil
+	case c == 't' || c == 'f':
+		var b bool
+		if err := json.Unmarshal(data, &b); err != nil {
+			return badRequest(ErrFieldType, "args: %v", err)
+		}
+		a.Bool = &b
+		return nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		var n int64
+		if err := json.Unmarshal(data, &n); err != nil {
+			return badRequest(ErrNumber, "args: number out of range or not an integer")
+		}
+		a.Int = &n
 		return nil
 	}
 	if string(data) == "null" {
@@ -136,7 +185,7 @@ func (a *Arg) UnmarshalJSON(data []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return badRequest(ErrFieldType, "args: want a string, null or {\"base64\": string}")
+		return badRequest(ErrFieldType, "args: want a string, null, a boolean, an integer or {\"base64\": string}")
 	}
 	a.Str = &s
 	return nil

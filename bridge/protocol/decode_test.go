@@ -59,6 +59,14 @@ func TestDecodeRequestStrict(t *testing.T) {
 		{"imaplib uid no args", `{"id":"1","op":"imaplib","cmd":"uid"}`, ErrInvalidField, CodeBadRequest, "1"},
 		{"imaplib bytes arg", `{"id":"1","op":"imaplib","cmd":"search","args":[null,{"base64":"QUxM"}]}`, ErrInvalidField, CodeBadRequest, "1"},
 		{"imaplib number arg", `{"id":"1","op":"imaplib","cmd":"fetch","args":[1,"(FLAGS)"]}`, ErrFieldType, CodeBadRequest, "1"},
+		{"imaplib bool arg", `{"id":"1","op":"imaplib","cmd":"fetch","args":["1",true]}`, ErrFieldType, CodeBadRequest, "1"},
+		{"imaplib bool as int", `{"id":"1","op":"imaplib","cmd":"partial","args":["1","BODY[]",true,"3"]}`, ErrFieldType, CodeBadRequest, "1"},
+		{"imaplib negative int", `{"id":"1","op":"imaplib","cmd":"partial","args":["1","BODY[]",-1,3]}`, ErrNumber, CodeBadRequest, "1"},
+		{"imaplib huge date", `{"id":"1","op":"imaplib","cmd":"append","args":["INBOX",null,253402300800,"x"]}`, ErrNumber, CodeBadRequest, "1"},
+		{"imaplib float arg", `{"id":"1","op":"imaplib","cmd":"select","args":["INBOX",1.5]}`, ErrNumber, CodeBadRequest, "1"},
+		{"imaplib array arg", `{"id":"1","op":"imaplib","cmd":"select","args":["INBOX",[true]]}`, ErrFieldType, CodeBadRequest, "1"},
+		{"imaplib object arg", `{"id":"1","op":"imaplib","cmd":"select","args":["INBOX",{"x":true}]}`, ErrFieldType, CodeBadRequest, "1"},
+		{"imaplib uid known not relayed", `{"id":"1","op":"imaplib","cmd":"uid","args":["LOGIN","a","b"]}`, ErrForbiddenCommand, CodeForbidden, "1"},
 		{"imaplib bad base64", `{"id":"1","op":"imaplib","cmd":"append","args":["INBOX",null,null,{"base64":"!!"}]}`, ErrInvalidField, CodeBadRequest, "1"},
 		{"imaplib base64 extra key", `{"id":"1","op":"imaplib","cmd":"append","args":["INBOX",null,null,{"base64":"QQ==","x":1}]}`, ErrFieldType, CodeBadRequest, "1"},
 		{"imaplib base64 case", `{"id":"1","op":"imaplib","cmd":"append","args":["INBOX",null,null,{"BASE64":"QQ=="}]}`, ErrKeyCase, CodeBadRequest, "1"},
@@ -211,6 +219,36 @@ func TestKnownKeysUnique(t *testing.T) {
 	for _, op := range Ops {
 		if newRequest(op) == nil {
 			t.Errorf("op %q has no request type", op)
+		}
+	}
+}
+
+// TestImaplibScalarArgs: JSON booleans and integers where imaplib takes a
+// bool or an int decode with their values.
+func TestImaplibScalarArgs(t *testing.T) {
+	for _, tc := range []string{
+		`{"id":"1","op":"imaplib","cmd":"select","args":["INBOX",true]}`,
+		`{"id":"1","op":"imaplib","cmd":"select","args":["INBOX",0]}`,
+		`{"id":"1","op":"imaplib","cmd":"examine","args":["INBOX",false]}`,
+		`{"id":"1","op":"imaplib","cmd":"partial","args":[1,"BODY[]",0,4294967295]}`,
+		`{"id":"1","op":"imaplib","cmd":"append","args":["INBOX",null,1700000000,"x"]}`,
+		`{"id":"1","op":"imaplib","cmd":"uid","args":["BOGUS","1"]}`,
+	} {
+		req, err := DecodeRequest([]byte(tc), 0)
+		if err != nil {
+			t.Errorf("%s: %v", tc, err)
+			continue
+		}
+		out, err := Encode(req)
+		if err != nil || !strings.Contains(tc, string(out[strings.Index(string(out), `"args"`):len(out)-1])) {
+			t.Errorf("%s: re-encoded as %s (%v)", tc, out, err)
+		}
+	}
+	a := []Arg{BoolArg(true), BoolArg(false), IntArg(0), IntArg(2), StringArg(""), StringArg("false"), {}, BytesArg(nil)}
+	want := []bool{true, false, false, true, false, true, false, false}
+	for i, x := range a {
+		if x.Truth() != want[i] {
+			t.Errorf("Truth(%+v) = %v", x, x.Truth())
 		}
 	}
 }

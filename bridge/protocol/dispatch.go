@@ -223,17 +223,49 @@ func (r *ImaplibRequest) check() *ProtocolError {
 		if a.Bytes != nil && !(r.Cmd == "append" && i == 3) {
 			return invalid("args[%d]: bytes are allowed only as append's message (args[3])", i)
 		}
+		if perr := checkScalarArg(r.Cmd, i, a); perr != nil {
+			return perr
+		}
 	}
 	if r.Cmd == "uid" {
 		if len(r.Args) == 0 || r.Args[0].Str == nil {
 			return invalid("uid needs a command name as args[0]")
 		}
 		sub := strings.ToLower(*r.Args[0].Str)
-		if !slices.Contains(UIDCommands, sub) {
+		// An unknown name is imaplib's own error, raised by the relay.
+		if !slices.Contains(UIDCommands, sub) && slices.Contains(ImaplibKnownCommands, strings.ToUpper(sub)) {
 			return &ProtocolError{Code: CodeForbidden, Msg: "uid command " + *r.Args[0].Str + " is not relayed", Err: ErrForbiddenCommand}
 		}
 	}
 	return nil
+}
+
+// checkScalarArg refuses a boolean or integer argument where the imaplib
+// method takes none (ImaplibScalarArgs), and an integer out of its range.
+func checkScalarArg(cmd string, i int, a Arg) *ProtocolError {
+	if a.Bool == nil && a.Int == nil {
+		return nil
+	}
+	what := "a boolean"
+	if a.Int != nil {
+		what = "an integer"
+	}
+	switch ImaplibScalarArgs[cmd][i] {
+	case ArgBool:
+		return nil
+	case ArgInt:
+		if a.Bool != nil {
+			break
+		}
+		switch {
+		case cmd == "partial" && (*a.Int < 0 || *a.Int > 1<<32-1):
+			return badRequest(ErrNumber, "args[%d]: partial takes an integer from 0 to %d", i, uint32(1<<32-1))
+		case cmd == "append" && (*a.Int < 0 || *a.Int > MaxEpochSeconds):
+			return badRequest(ErrNumber, "args[%d]: append's date_time takes seconds from 0 to %d", i, MaxEpochSeconds)
+		}
+		return nil
+	}
+	return badRequest(ErrFieldType, "args[%d]: imaplib's %s takes a string or null there, not %s", i, cmd, what)
 }
 
 func (r *SelectRequest) check() *ProtocolError {

@@ -32,12 +32,16 @@ const (
 	// CodeUnavailable: the upstream cannot be reached or the bridge is
 	// shutting down.
 	CodeUnavailable ErrorCode = "unavailable"
+	// CodeImaplib: an imaplib relay call raised one of imaplib's
+	// exceptions (ErrorInfo.Imaplib says which, with imaplib's text).
+	CodeImaplib ErrorCode = "imaplib"
 )
 
 // ErrorCodes lists every error code, in documentation order.
 var ErrorCodes = []ErrorCode{
 	CodeAuth, CodeForbidden, CodeNotFound, CodeBadRequest, CodeIMAPNo,
 	CodeIMAPBad, CodeAbort, CodeTimeout, CodeLimit, CodeUnavailable,
+	CodeImaplib,
 }
 
 // Sentinel causes of a *ProtocolError. Test for them with errors.Is.

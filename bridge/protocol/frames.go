@@ -166,6 +166,30 @@ type ErrorInfo struct {
 	Message string `json:"message"`
 	// IMAP is set for imap_no and imap_bad.
 	IMAP *IMAPError `json:"imap,omitempty"`
+	// Imaplib is set, with Code CodeImaplib, when an imaplib relay call
+	// raised one of imaplib's exceptions.
+	Imaplib *ImaplibException `json:"imaplib,omitempty"`
+}
+
+// The exceptions of CPython's imaplib an imaplib relay call can raise
+// (ImaplibException.Exception): IMAP4.error, IMAP4.abort (the connection
+// is unusable) and IMAP4.readonly (a subclass of abort: the mailbox is or
+// became read-only; the connection stays usable).
+const (
+	ExceptionError    = "error"
+	ExceptionAbort    = "abort"
+	ExceptionReadOnly = "readonly"
+)
+
+// ImaplibException names the exception CPython's imaplib (3.11) would
+// have raised for a relayed call, with its message text (str(exc)).
+type ImaplibException struct {
+	// Exception is ExceptionError, ExceptionAbort or ExceptionReadOnly.
+	Exception string `json:"exception"`
+	// Message is imaplib's message, e.g. "FETCH command error: BAD
+	// [b'Invalid messageset']" or "command FETCH illegal in state AUTH,
+	// only allowed in states SELECTED".
+	Message string `json:"message"`
 }
 
 // ErrorFrame reports a failed request (ID set) or a session-level

@@ -171,10 +171,25 @@ func serverFrames(t *testing.T) map[string]any {
 		CodeTimeout:     {ID: "f2", Error: ErrorInfo{Code: CodeTimeout, Message: "command timed out after 60s"}},
 		CodeLimit:       {ID: "n9", Error: ErrorInfo{Code: CodeLimit, Message: "more than 8 requests in flight"}},
 		CodeUnavailable: {ID: "l1", Error: ErrorInfo{Code: CodeUnavailable, Message: "upstream unavailable"}},
+		// imaplib's IMAP4.error for a tagged BAD.
+		CodeImaplib: {ID: "r4", Error: ErrorInfo{Code: CodeImaplib, Message: "imaplib raised IMAP4.error",
+			IMAP: &IMAPError{Type: "BAD", Text: "Error in IMAP command FETCH: Invalid messageset (0.001 + 0.000 secs)."},
+			Imaplib: &ImaplibException{Exception: ExceptionError,
+				Message: "FETCH command error: BAD [b'Error in IMAP command FETCH: Invalid messageset (0.001 + 0.000 secs).']"}}},
 	}
 	for c, f := range errs {
 		frames["error_"+string(c)+".json"] = f
 	}
+	imaplibErr := func(id, exc, msg string) ErrorFrame {
+		return ErrorFrame{ID: id, Error: ErrorInfo{Code: CodeImaplib, Message: "imaplib raised IMAP4." + exc,
+			Imaplib: &ImaplibException{Exception: exc, Message: msg}}}
+	}
+	frames["error_imaplib_state.json"] = imaplibErr("r5", ExceptionError, "command FETCH illegal in state AUTH, only allowed in states SELECTED")
+	frames["error_imaplib_uid.json"] = imaplibErr("r6", ExceptionError, "Unknown IMAP4 UID command: BOGUS")
+	frames["error_imaplib_abort.json"] = imaplibErr("r7", ExceptionAbort, "command: NOOP => socket error: EOF")
+	frames["error_imaplib_readonly.json"] = imaplibErr("r8", ExceptionReadOnly, "Shared is not writable")
+	frames["error_bad_request_mailbox.json"] = ErrorFrame{ID: "r9", Error: ErrorInfo{Code: CodeBadRequest,
+		Message: "args[0]: mailbox names may not hold control characters (U+000D at byte 5)"}}
 	return frames
 }
 

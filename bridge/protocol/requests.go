@@ -230,6 +230,33 @@ var ImaplibCommands = []string{
 	"response", "partial",
 }
 
+// Kinds of non-string imaplib arguments (ImaplibScalarArgs).
+const (
+	// ArgBool takes a JSON boolean or integer with Python's truth value.
+	ArgBool = "bool"
+	// ArgInt takes a JSON integer.
+	ArgInt = "int"
+)
+
+// ImaplibScalarArgs lists, per relayed imaplib command, the positions of
+// args where the imaplib method takes a bool or an int, and which kind.
+// Everywhere else a boolean or an integer is refused (Python raises
+// TypeError there). A string or null stays allowed in these positions.
+//
+//	select, examine  args[1] readonly: a bool (or int) with Python's truth value
+//	partial          args[0] message number, args[2] start, args[3] length: integers ≥ 0
+//	append           args[2] date_time: seconds since the Unix epoch (Time2Internaldate)
+var ImaplibScalarArgs = map[string]map[int]string{
+	"select":  {1: ArgBool},
+	"examine": {1: ArgBool},
+	"partial": {0: ArgInt, 2: ArgInt, 3: ArgInt},
+	"append":  {2: ArgInt},
+}
+
+// MaxEpochSeconds is the largest append date_time in seconds accepted
+// (9999-12-31T23:59:59Z, the last IMAP date-time with a four-digit year).
+const MaxEpochSeconds = 253402300799
+
 // ForbiddenImaplibCommands are imaplib methods that are never relayed:
 // authentication and session control are typed operations or the
 // bridge's own business, and xatom would be a raw-command channel.
@@ -237,6 +264,20 @@ var ForbiddenImaplibCommands = []string{
 	"login", "login_cram_md5", "authenticate", "starttls", "proxyauth",
 	"xatom", "logout", "idle", "socket", "shutdown", "open", "send",
 	"readline", "setacl", "deleteacl", "setquota", "setannotation",
+}
+
+// ImaplibKnownCommands are the names in CPython 3.11 imaplib's Commands
+// table. imaplib's uid() raises IMAP4.error("Unknown IMAP4 UID command:
+// NAME") for any other name; the relay does the same, and refuses a known
+// name outside UIDCommands as forbidden.
+var ImaplibKnownCommands = []string{
+	"APPEND", "AUTHENTICATE", "CAPABILITY", "CHECK", "CLOSE", "COPY", "CREATE",
+	"DELETE", "DELETEACL", "ENABLE", "EXAMINE", "EXPUNGE", "FETCH", "GETACL",
+	"GETANNOTATION", "GETQUOTA", "GETQUOTAROOT", "LIST", "LOGIN", "LOGOUT",
+	"LSUB", "MOVE", "MYRIGHTS", "NAMESPACE", "NOOP", "PARTIAL", "PROXYAUTH",
+	"RENAME", "SEARCH", "SELECT", "SETACL", "SETANNOTATION", "SETQUOTA",
+	"SORT", "STARTTLS", "STATUS", "STORE", "SUBSCRIBE", "THREAD", "UID",
+	"UNSELECT", "UNSUBSCRIBE",
 }
 
 // UIDCommands are the commands the imaplib "uid" method may run (its

@@ -60,8 +60,11 @@ export interface FetchOptions { items?: FetchItem[]; body?: BodyRequest[]; chang
 export interface StoreOptions { silent?: boolean; unchangedSince?: number }
 /** AppendOptions are append's optional members. */
 export interface AppendOptions { flags?: string[]; date?: string | Date }
-/** ImaplibArg is one positional imaplib argument: a string, None (null) or bytes. */
-export type ImaplibArg = string | null | Uint8Array;
+/**
+ * ImaplibArg is one positional imaplib argument: a string, None (null) or bytes; a boolean or an integer where the
+ * imaplib method takes a bool or an int (select's readonly, partial's numbers, append's date_time in epoch seconds).
+ */
+export type ImaplibArg = string | null | Uint8Array | boolean | number;
 /** RequestOptions tune one request. */
 export interface RequestOptions {
   /** priority sends before queued requests, also while the connection is being restored (for resync). */
@@ -280,7 +283,11 @@ export class Client {
     this.closing = true;
     return this.request("logout", {}, o);
   }
-  /** imaplib relays one imaplib method call (allow-listed by the bridge) and returns its (typ, data). */
+  /**
+   * imaplib relays one imaplib method call (allow-listed by the bridge) and returns its (typ, data). Where imaplib
+   * would raise (a BAD, an illegal state, a lost connection, a read-only mailbox) it rejects with a ServerError of
+   * code "imaplib" whose imaplib member names the exception and carries imaplib's message.
+   */
   async imaplib(cmd: string, ...args: ImaplibArg[]): Promise<ImaplibResult> {
     const wire = args.map((a) => (a instanceof Uint8Array ? { base64: toBase64(a) } : a));
     const f = await this.request<{ typ?: string; data?: ImaplibResult["data"] }>("imaplib", { cmd, args: wire.length > 0 ? wire : undefined }, {}, true);
@@ -577,5 +584,7 @@ function toServerError(f: ErrorFrame): ServerError {
   const e = f.error;
   const imap = e.imap === undefined ? undefined
     : { type: String(e.imap.type), text: String(e.imap.text), ...(e.imap.code !== undefined ? { code: String(e.imap.code) } : {}) };
-  return new ServerError(String(e.code), String(e.message), imap);
+  const imaplib = e.imaplib === undefined ? undefined
+    : { exception: String(e.imaplib.exception), message: String(e.imaplib.message) };
+  return new ServerError(String(e.code), String(e.message), imap, imaplib);
 }

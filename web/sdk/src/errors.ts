@@ -90,7 +90,15 @@ export interface ImapStatus {
 /** ServerErrorCode lists the bridge's error codes (docs/protocol.md §4); unknown ones pass through. */
 export type ServerErrorCode =
   | "auth" | "forbidden" | "not_found" | "bad_request" | "imap_no" | "imap_bad"
-  | "abort" | "timeout" | "limit" | "unavailable" | (string & {});
+  | "abort" | "timeout" | "limit" | "unavailable" | "imaplib" | (string & {});
+
+/** ImaplibException names the exception CPython's imaplib would have raised for a relayed call (code "imaplib"). */
+export interface ImaplibException {
+  /** exception is "error" (IMAP4.error), "abort" (IMAP4.abort) or "readonly" (IMAP4.readonly). */
+  readonly exception: "error" | "abort" | "readonly" | (string & {});
+  /** message is imaplib's text, str(exc), e.g. "command FETCH illegal in state AUTH, only allowed in states SELECTED". */
+  readonly message: string;
+}
 
 /** ServerError: the bridge answered a request with an error frame. */
 export class ServerError extends ImapBridgeError {
@@ -98,11 +106,14 @@ export class ServerError extends ImapBridgeError {
   readonly code: ServerErrorCode;
   /** imap is the IMAP server's answer, when one caused the error. */
   readonly imap: ImapStatus | undefined;
+  /** imaplib is set (code "imaplib") when an imaplib relay call raised one of imaplib's exceptions. */
+  readonly imaplib: ImaplibException | undefined;
   /** Creates a ServerError. */
-  constructor(code: string, message: string, imap?: ImapStatus) {
-    super("server", `${code}: ${message}`);
+  constructor(code: string, message: string, imap?: ImapStatus, imaplib?: ImaplibException) {
+    super("server", `${code}: ${imaplib !== undefined ? `IMAP4.${imaplib.exception}: ${imaplib.message}` : message}`);
     this.code = code;
     this.imap = imap;
+    this.imaplib = imaplib;
   }
 }
 

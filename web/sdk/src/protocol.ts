@@ -174,7 +174,12 @@ export interface ResponseFrame { readonly type: "response"; readonly id: string;
 export interface ErrorFrame {
   readonly type: "error";
   readonly id?: string;
-  readonly error: { readonly code: string; readonly message: string; readonly imap?: { readonly type: string; readonly code?: string; readonly text: string } };
+  readonly error: {
+    readonly code: string; readonly message: string;
+    readonly imap?: { readonly type: string; readonly code?: string; readonly text: string };
+    /** imaplib names imaplib's exception (code "imaplib"). */
+    readonly imaplib?: { readonly exception: string; readonly message: string };
+  };
 }
 
 /** ExistsEvent: the mailbox now has count messages. */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildRequest, compactUids, parseFrame, parseUidSet, isProtocolError, type Client } from "../src/index.js";
+import { buildRequest, compactUids, parseFrame, parseUidSet, isProtocolError, isServerError, type Client } from "../src/index.js";
 import { inRanges, chunkUids } from "../src/uidset.js";
 import { openClient, FakeWebSocket } from "./helpers.js";
 
@@ -37,6 +37,8 @@ const calls: [string, (c: Client) => Promise<unknown>][] = [
   ["request_imaplib.json", (c) => c.imaplib("fetch", "1:3", "(FLAGS)")],
   ["request_imaplib_append.json", (c) => c.imaplib("append", "INBOX", "(\\Seen)", null, bytes("U3ViamVjdDogaGkNCg0KaGVsbG8NCg=="))],
   ["request_imaplib_uid.json", (c) => c.imaplib("uid", "search", null, "UNSEEN")],
+  ["request_imaplib_select.json", (c) => c.imaplib("select", "INBOX", true)],
+  ["request_imaplib_partial.json", (c) => c.imaplib("partial", 1, "BODY[TEXT]", 0, 1024)],
   ["request_list.json", (c) => c.list({ status: ["MESSAGES", "UNSEEN"], specialUse: true, pattern: "*" })],
   ["request_login.json", (c) => c.login("correct horse battery staple")],
   ["request_logout.json", (c) => c.logout()],
@@ -66,6 +68,19 @@ test("the SDK produces every request fixture byte-compatibly", async () => {
     client.close();
   }
   assert.equal(JSON.stringify(buildRequest("a1", "auth", { token: "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl" }), null, 2), fixture("request_auth.json"));
+});
+
+test("an imaplib exception rejects with ServerError naming it (fixtures error_imaplib*.json)", async () => {
+  for (const [name, exc] of [["error_imaplib.json", "error"], ["error_imaplib_abort.json", "abort"], ["error_imaplib_readonly.json", "readonly"]]) {
+    const { client, ws } = await openClient();
+    const p = client.imaplib("noop");
+    await new Promise((r) => setTimeout(r, 0));
+    const frame = JSON.parse(fixture(name!)) as { id: string; error: { imaplib: { message: string } } };
+    ws.push({ ...frame, id: ws.sent[ws.sent.length - 1]!.id });
+    await assert.rejects(p, (e) => isServerError(e) && e.code === "imaplib" && e.imaplib?.exception === exc &&
+      e.imaplib?.message === frame.error.imaplib.message && e.message.includes(frame.error.imaplib.message));
+    client.close();
+  }
 });
 
 test("buildRequest drops undefined and unknown members", () => {
