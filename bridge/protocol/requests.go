@@ -50,7 +50,8 @@ type ImaplibRequest struct {
 	// Cmd is the imaplib method name, lower case.
 	Cmd string `json:"cmd"`
 	// Args are the positional arguments: strings or null; append's
-	// message argument may be {"base64": "..."}.
+	// message argument may be {"base64": "..."}, and a boolean or an
+	// integer is allowed where ImaplibScalarArgs says so.
 	Args []Arg `json:"args,omitzero"`
 }
 
