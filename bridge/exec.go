@@ -82,13 +82,13 @@ func (s *session) idleUntilRequest() bool {
 }
 
 // upstreamLost reports a dead IMAP connection and ends the session so the
-// client reconnects and resynchronises (1011 try-again semantics via 1013).
+// client reconnects and resynchronises (CloseUpstream).
 func (s *session) upstreamLost() {
 	if s.ctx.Err() != nil {
 		return
 	}
 	s.sendError("", protocol.CodeUnavailable, "IMAP connection lost", nil)
-	s.closeWith(protocol.CloseTryLater, "upstream lost")
+	s.closeWith(protocol.CloseUpstream, "upstream lost")
 }
 
 // state pushes a state event when the session's state changes.

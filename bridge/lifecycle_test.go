@@ -253,7 +253,7 @@ func TestPingTimeout(t *testing.T) {
 	waitLogouts(t, fs, 1) // only the mute session was logged out (it never sent login: LOGOUT anyway)
 }
 
-// TestSessionsPerUser: the sixth session of one user is closed with 1013.
+// TestSessionsPerUser: the sixth session of one user is closed with 4429.
 func TestSessionsPerUser(t *testing.T) {
 	t.Parallel()
 	_, up := fakeUpstream(t, 0, "", nil)
@@ -269,8 +269,8 @@ func TestSessionsPerUser(t *testing.T) {
 	if f.errCode() != "limit" {
 		t.Errorf("sixth session: %s", f)
 	}
-	if code, _ := c.waitClose(waitFrame); code != protocol.CloseTryLater {
-		t.Errorf("close %d, want 1013", code)
+	if code, _ := c.waitClose(waitFrame); code != protocol.CloseSessionLimit {
+		t.Errorf("close %d, want 4429", code)
 	}
 	openFake(t, h, "carol", 0) // other users are not affected
 }

@@ -57,6 +57,23 @@ func TestSecurityOrigin(t *testing.T) {
 			}
 		})
 	}
+	// /readyz answers CORS exactly for the WebSocket's origins, so a page can
+	// tell a refused origin from a bridge that is down.
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{{secOrigin, true}, {"https://evil.example", false}, {"null", false}} {
+		req, _ := http.NewRequest(http.MethodGet, e.hs.URL+"/readyz", nil)
+		req.Header.Set("Origin", tc.origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin") != ""; got != tc.ok {
+			t.Errorf("/readyz from %s: CORS allowed %v, want %v", tc.origin, got, tc.ok)
+		}
+	}
 	// Wildcards are refused at configuration time.
 	for _, o := range []string{"*", "https://*.example.com", "https://app.example.*"} {
 		if _, err := newOriginPolicy([]string{o}, false); err == nil {
@@ -272,7 +289,7 @@ func TestSecurityPreAuth(t *testing.T) {
 	}
 }
 
-// TestSecurityCaps covers F9: per-user cap (refused before IMAP dial, 1013),
+// TestSecurityCaps covers F9: per-user cap (refused before IMAP dial, 4429),
 // per-IP handshake limiter (429), X-Forwarded-For only from trusted proxies,
 // and the global cap (503).
 func TestSecurityCaps(t *testing.T) {
@@ -281,8 +298,8 @@ func TestSecurityCaps(t *testing.T) {
 		e.mustDial(e.token(nil)).hello()
 		e.mustDial(e.token(nil)).hello()
 		c := e.mustDial(e.token(nil))
-		if got := c.closed(); got != protocol.CloseTryLater {
-			t.Fatalf("close %d, want 1013", got)
+		if got := c.closed(); got != protocol.CloseSessionLimit {
+			t.Fatalf("close %d, want 4429", got)
 		}
 		if len(c.errs) != 1 || c.errs[0].Error.Code != protocol.CodeLimit {
 			t.Errorf("errors %+v", c.errs)
@@ -471,7 +488,7 @@ func TestSecurityCloseCodes(t *testing.T) {
 		}, protocol.ClosePolicy},
 		{"upstream unreachable", func() *secClient {
 			return e.mustDial(e.token(func(c *secClaimsT) { c.Upstream = "down" }))
-		}, protocol.CloseTryLater},
+		}, protocol.CloseUpstream},
 		{"binary frame", func() *secClient {
 			c := e.session()
 			_ = c.c.Write(context.Background(), websocket.MessageBinary, []byte(`{}`))

@@ -129,7 +129,9 @@ func New(cfg Config) (*Server, error) {
 	s.met = newMetrics(reg)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
-	c := cors.New(cors.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedMethods: []string{http.MethodGet, http.MethodPost}, MaxAge: 600})
+	// CORS answers exactly the WebSocket's origins: a page whose /readyz
+	// request is refused knows its origin is not allowed (docs/protocol.md §7).
+	c := cors.New(cors.Options{AllowOriginFunc: op.allow, AllowedMethods: []string{http.MethodGet, http.MethodPost}, MaxAge: 600})
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /ws", s.serveWS)
 	s.mux.Handle("GET /healthz", c.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -122,7 +122,7 @@ func (s *session) run(token string) {
 	if !s.srv.reg.acquireUser(user, s.srv.lim.SessionsPerUser) {
 		s.srv.met.refused.WithLabelValues("user_cap").Inc()
 		s.sendError("", protocol.CodeLimit, "too many sessions for this user", nil)
-		s.closeWith(protocol.CloseTryLater, "too many sessions")
+		s.closeWith(protocol.CloseSessionLimit, "too many sessions for this user")
 		s.finish(&wg)
 		return
 	}
@@ -130,7 +130,7 @@ func (s *session) run(token string) {
 
 	// The token's expiry ends the session (4401), with the verifier's leeway.
 	exp := time.AfterFunc(time.Until(s.claims.ExpiresAt.Add(s.srv.cfg.Verifier.Leeway())), func() {
-		s.closeWith(protocol.CloseAuth, "token expired")
+		s.closeWith(protocol.CloseAuth, protocol.ReasonTokenExpired)
 	})
 	defer exp.Stop()
 
@@ -262,7 +262,7 @@ func (s *session) connectUpstream() error {
 	if err != nil {
 		s.log.Info("upstream connect failed", "err", errSummary(err))
 		s.sendError("", protocol.CodeUnavailable, "IMAP server unavailable", nil)
-		s.closeWith(protocol.CloseTryLater, "upstream unavailable")
+		s.closeWith(protocol.CloseUpstream, "upstream unavailable")
 		return err
 	}
 	s.client = c

@@ -125,12 +125,26 @@ const (
 	// CloseRestart: the server restarts; reconnect after the delay in the
 	// close reason ("retry-after-ms=N", see RetryAfterReason).
 	CloseRestart = 1012
-	// CloseTryLater: a capacity cap was reached (sessions per user,
-	// global sessions); retry later with backoff.
+	// CloseTryLater: the bridge's global session cap was reached; retry
+	// later with backoff.
 	CloseTryLater = 1013
-	// CloseAuth: the token expired or is invalid; get a new token before
-	// reconnecting.
+	// CloseAuth: the token expired (reason ReasonTokenExpired) or was
+	// refused (any other reason); get a new token before reconnecting.
 	CloseAuth = 4401
+	// CloseSessionLimit: the user (the token's sub) already has the
+	// configured number of sessions; retrying helps only once one of them
+	// ends, so retry slowly.
+	CloseSessionLimit = 4429
+	// CloseUpstream: the IMAP server is unreachable, refused the
+	// connection or dropped it; reconnect with backoff.
+	CloseUpstream = 4503
+)
+
+// Close reasons a client may rely on (the others are free text).
+const (
+	// ReasonTokenExpired is CloseAuth's reason when the session reached
+	// the token's exp (plus leeway) after it was accepted.
+	ReasonTokenExpired = "token expired"
 )
 
 // Default limits announced in the hello frame and applied by the bridge

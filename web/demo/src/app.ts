@@ -6,6 +6,7 @@
  */
 import type { ConnectionEvent, MailboxView, ViewMessage } from "../../sdk/src/index.js";
 import { showState } from "./connstate.js";
+import { FailureNotice } from "./failure.js";
 import { byId, el, icon } from "./dom.js";
 import { renderFolder, setUnread, toFolders, trashOf, type Folder, type FolderRow } from "./folders.js";
 import { DELETED, FLAGGED, SEEN, hasFlag, messageDate, sender, shortDate, subject } from "./format.js";
@@ -272,8 +273,10 @@ function openMailbox(name: string): void {
 // ---- connection ----
 
 const stateEl = byId("conn-state");
+const failure = new FailureNotice((n) => stateEl.closest("header")?.after(n), () => client.reconnect());
 client.on("connection", (e: ConnectionEvent) => {
   showState(stateEl, e, () => client.reconnect());
+  failure.show(e);
   if (e.state === "open") void refreshFolders();
 });
 showState(stateEl, { state: client.state }, () => client.reconnect());

@@ -6,6 +6,7 @@ const LABELS: { readonly [state: string]: string } = {
   open: "Live",
   reconnecting: "Reconnecting…",
   auth_required: "Sign-in needed",
+  failed: "Not allowed",
   closed: "Offline",
 };
 
@@ -21,5 +22,5 @@ export function showState(host: HTMLElement, e: Pick<ConnectionEvent, "state" | 
   if (label !== null) label.textContent = text;
   else host.textContent = text;
   host.title = e.state === "auth_required" ? "Click to sign in again" : `Connection: ${e.state}`;
-  host.onclick = e.state === "auth_required" || e.state === "reconnecting" ? retry : null;
+  host.onclick = e.state === "auth_required" || e.state === "reconnecting" || e.state === "failed" ? retry : null;
 }

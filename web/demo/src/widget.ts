@@ -4,6 +4,7 @@
  */
 import { showState } from "./connstate.js";
 import { byId } from "./dom.js";
+import { FailureNotice } from "./failure.js";
 import { SEEN, hasFlag } from "./format.js";
 import { openSession } from "./session.js";
 
@@ -32,5 +33,10 @@ function render(): void {
 
 view.on("change", render);
 view.on("synced", render);
-client.on("connection", (e) => showState(stateEl, e, () => client.reconnect()));
+const failure = new FailureNotice((n) => document.body.prepend(n), () => client.reconnect());
+client.on("connection", (e) => {
+  showState(stateEl, e, () => client.reconnect());
+  failure.show(e);
+  if (e.reason !== undefined && e.state !== "open") labelEl.textContent = "unread messages (not live)";
+});
 showState(stateEl, { state: client.state }, () => client.reconnect());

@@ -7,6 +7,9 @@ export const BACKOFF_CAP_MS = 30_000;
 /** STABLE_PERIOD_MS is how long a connection must stay open before the backoff resets (default 10 s). */
 export const STABLE_PERIOD_MS = 10_000;
 
+/** SLOW_RETRY_MS: after a session_limit refusal the client waits between this and twice this (30–60 s). */
+export const SLOW_RETRY_MS = 30_000;
+
 /** BackoffOptions tunes {@link Backoff}. */
 export interface BackoffOptions {
   /** baseMs is the ceiling of the first delay (default {@link BACKOFF_BASE_MS}). */
@@ -15,6 +18,8 @@ export interface BackoffOptions {
   capMs?: number;
   /** stableMs is how long a connection must stay open to reset the attempt count (default {@link STABLE_PERIOD_MS}). */
   stableMs?: number;
+  /** slowMs is the slow retry's base, for refusals only time can fix (default {@link SLOW_RETRY_MS}). */
+  slowMs?: number;
   /** random returns a number in [0, 1); inject it for deterministic tests (default Math.random). */
   random?: () => number;
 }
@@ -31,6 +36,8 @@ export class Backoff {
   readonly capMs: number;
   /** stableMs is the stable period before reset. */
   readonly stableMs: number;
+  /** slowMs is the slow retry's base. */
+  readonly slowMs: number;
   private readonly random: () => number;
   private n = 0;
 
@@ -39,6 +46,7 @@ export class Backoff {
     this.baseMs = o.baseMs ?? BACKOFF_BASE_MS;
     this.capMs = o.capMs ?? BACKOFF_CAP_MS;
     this.stableMs = o.stableMs ?? STABLE_PERIOD_MS;
+    this.slowMs = o.slowMs ?? SLOW_RETRY_MS;
     this.random = o.random ?? Math.random;
   }
 
@@ -56,6 +64,11 @@ export class Backoff {
   next(): number {
     const r = Math.min(Math.max(this.random(), 0), 1);
     return Math.floor(r * this.ceiling(this.n++));
+  }
+
+  /** slow returns a delay in [slowMs, 2·slowMs), leaving the attempt count alone. */
+  slow(): number {
+    return Math.floor(this.slowMs * (1 + Math.min(Math.max(this.random(), 0), 1)));
   }
 
   /** reset starts over at attempt 0 (after a stable connection). */

@@ -5,7 +5,8 @@
  */
 import { Backoff } from "./backoff.js";
 import {
-  AuthError, ClosedError, ImapBridgeError, ProtocolError, QueueFullError, ServerError, TimeoutError,
+  AuthError, ClosedError, ConnectionError, ImapBridgeError, ProtocolError, QueueFullError, ServerError, TimeoutError,
+  type FailureReason,
 } from "./errors.js";
 import { Emitter } from "./events.js";
 import { MailboxView, type WatchOptions } from "./mailbox.js";
@@ -20,7 +21,7 @@ import {
   type FetchItem, type FetchResult, type HelloFrame, type ImaplibResult, type ListResult, type Op, type Qresync,
   type SearchResult, type SelectResult, type ServerEvent, type StatusItem, type StatusResult, type StoreResult,
 } from "./protocol.js";
-import { checkUrl, defaultWebSocket, realTimers, subprotocols, WS_OPEN, type Timers, type WebSocketLike } from "./transport.js";
+import { checkUrl, defaultWebSocket, probe, realTimers, subprotocols, WS_OPEN, type Timers, type WebSocketLike } from "./transport.js";
 
 /** ClientEvents maps each event name of {@link Client.on} to its payload. */
 export interface ClientEvents {
@@ -42,10 +43,16 @@ export interface ClientEvents {
 }
 
 const EVENT_KINDS = new Set(["exists", "expunge", "flags", "vanished", "recent", "mailbox_reset", "alert", "bye", "state"]);
-/** Close codes that need a new token before retrying. */
-const AUTH_CLOSE_CODES = new Set([1008, 4401]);
 /** CLOSE_HEARTBEAT is the code the client closes a silent socket with. */
 export const CLOSE_HEARTBEAT = 4000;
+/** CLOSE_HANDOVER: a shared connection changed hands (@imapbridge/sdk/shared); reconnect at once. */
+export const CLOSE_HANDOVER = 4001;
+/** 1008 reasons that are the client's or the network's doing, not the token's: reconnect with backoff. */
+const POLICY_RETRY = /^(rate limit|too slow|ping timeout|authentication (deadline|required)|binary)/;
+/** Simple close codes and their reasons (docs/protocol.md §7); the rest is decided in onClose. */
+const CLOSE_REASONS: { readonly [code: number]: FailureReason } = {
+  1001: "bridge_draining", 1012: "bridge_draining", 1013: "bridge_busy", 4429: "session_limit", 4503: "upstream_down",
+};
 const RETRY_AFTER = /retry-after-ms=(\d{1,9})/;
 
 /** SelectOptions are select's optional members. */
@@ -110,6 +117,9 @@ export class Client {
   private lastSeq = 0;
   private lastToken: string | undefined;
   private needNewToken = false;
+  private refusals = 0;
+  private opened = false;
+  private why: unknown;
   private closing = false;
   private helloFrame: HelloFrame | undefined;
   private caps: ReadonlySet<string> = new Set();
@@ -156,14 +166,15 @@ export class Client {
     return this.emitter.on(kind, handler);
   }
 
-  /** ready resolves once the client is open, or rejects if it closes or needs a new token first. */
+  /** ready resolves once the client is open, or rejects if it closes, fails or needs a new token first. */
   ready(): Promise<void> {
     if (this.st === "open") return Promise.resolve();
     if (this.st === "closed") return Promise.reject(new ClosedError("client is closed"));
+    if (this.st === "failed" || this.st === "auth_required") return Promise.reject(this.why);
     return new Promise((resolve, reject) => {
       const off = this.on("connection", (ev) => {
         if (ev.state === "open") resolve();
-        else if (ev.state === "closed" || ev.state === "auth_required")
+        else if (ev.state === "closed" || ev.state === "auth_required" || ev.state === "failed")
           reject(ev.error ?? new ClosedError(`connection ${ev.state}`));
         else return;
         off();
@@ -172,13 +183,14 @@ export class Client {
   }
 
   /**
-   * reconnect starts a new connection attempt now (after "auth_required", or
-   * to skip a backoff wait), optionally with a new token or provider.
+   * reconnect starts a new connection attempt now (after "auth_required" or
+   * "failed", or to skip a backoff wait), optionally with a new token or provider.
    */
   reconnect(token?: string | TokenProvider): void {
     if (this.closing) return;
     if (token !== undefined) this.tokenSource = token;
     this.needNewToken = false;
+    this.refusals = 0;
     this.timers.clearTimeout(this.timer);
     this.dropSocket();
     void this.dial();
@@ -335,6 +347,7 @@ export class Client {
 
   private setState(state: ConnectionState, extra: Omit<ConnectionEvent, "state"> = {}): void {
     this.st = state;
+    this.why = extra.error;
     this.emitter.emit("connection", { state, ...extra });
   }
 
@@ -379,13 +392,17 @@ export class Client {
       token = await this.token();
     } catch (e) {
       if (gen !== this.gen || this.closing) return;
-      this.report(new AuthError("token provider failed"));
-      this.retry(undefined, undefined);
+      // A provider that cannot reach a bridge that is down is the bridge's failure, not the token's.
+      const why = await probe(this.url);
+      if (gen !== this.gen || this.closing) return;
+      const err = new ConnectionError(why === "bridge_down" ? why : "token_unavailable", e instanceof Error ? e.message : "token provider failed");
+      this.report(err);
+      this.retry(undefined, undefined, err);
       return;
     }
     if (gen !== this.gen || this.closing) return;
     if (this.needNewToken && token === this.lastToken) {
-      this.setState("auth_required", { error: new AuthError("the bridge refused the token and no new token is available") });
+      this.setState("auth_required", { reason: "token_refused", error: new AuthError("the bridge refused the token and no new token is available") });
       return;
     }
     this.needNewToken = false;
@@ -398,11 +415,12 @@ export class Client {
     } catch {
       // The platform's message may quote the subprotocol, i.e. the token: never forward it.
       this.report(new ImapBridgeError("config", "WebSocket constructor refused the URL or token"));
-      this.retry(undefined, undefined);
+      this.retry(undefined, undefined, new ConnectionError("bridge_down", "WebSocket constructor refused the URL or token"));
       return;
     }
     this.ws = ws;
-    ws.onopen = () => gen === this.gen && this.alive();
+    this.opened = false;
+    ws.onopen = () => gen === this.gen && (this.opened = true) && this.alive();
     ws.onmessage = (ev) => gen === this.gen && this.onFrame(ev.data);
     ws.onerror = () => undefined;
     ws.onclose = (ev) => {
@@ -451,26 +469,49 @@ export class Client {
     }
   }
 
+  /** onClose applies the close-code policy of docs/protocol.md §7 and says why in the connection event. */
   private onClose(code: number, reason: string): void {
     if (this.closing || code === 1000) {
       this.finish(new ClosedError("connection closed", code), code);
       return;
     }
-    if (AUTH_CLOSE_CODES.has(code)) {
+    if (code === CLOSE_HANDOVER) return this.retry(code, 0);
+    if (code === 4401 || (code === 1008 && !POLICY_RETRY.test(reason))) {
+      const expired = code === 4401 && reason === "token expired";
       this.needNewToken = true;
-      if (typeof this.tokenSource === "string") {
-        this.setState("auth_required", { closeCode: code, error: new AuthError(`bridge closed with ${code}: a new token is needed`, code) });
+      if (!expired) this.refusals++;
+      // A refused token is asked for once more; a fresh one refused too means retrying cannot help.
+      const err = new AuthError(reason, code, expired ? "token_expired" : "token_refused");
+      if (typeof this.tokenSource === "string" || this.refusals > 1) {
+        this.setState("auth_required", { closeCode: code, reason: err.reason, error: err });
         return;
       }
+      return this.retry(code, undefined, err);
     }
     if (code === 1009) this.report(new ProtocolError("the bridge refused a frame as too big (1009)"));
     const m = code === 1012 ? RETRY_AFTER.exec(reason) : null;
-    this.retry(code, m?.[1] !== undefined ? Math.min(Number(m[1]), this.backoff.capMs) : undefined);
+    const delay = m?.[1] !== undefined ? Math.min(Number(m[1]), this.backoff.capMs) : code === 4429 ? this.backoff.slow() : undefined;
+    const known = CLOSE_REASONS[code];
+    if (known !== undefined || this.opened || code !== 1006) {
+      this.retry(code, delay, new ConnectionError(known ?? "connection_lost", reason, code));
+      return;
+    }
+    // Closed before it opened: the browser hides the HTTP refusal, so ask /readyz why.
+    const gen = this.gen;
+    void probe(this.url).then((why) => {
+      if (gen !== this.gen || this.closing) return;
+      const err = new ConnectionError(why, reason, code);
+      if (why === "origin_refused") this.setState("failed", { closeCode: code, reason: why, error: err });
+      else this.retry(code, undefined, err);
+    });
   }
 
-  private retry(code: number | undefined, delay: number | undefined): void {
+  private retry(code: number | undefined, delay: number | undefined, err?: ConnectionError): void {
     const ms = delay ?? this.backoff.next();
-    this.setState("reconnecting", { delayMs: ms, attempt: this.backoff.attempt, ...(code !== undefined ? { closeCode: code } : {}) });
+    this.setState("reconnecting", {
+      delayMs: ms, attempt: this.backoff.attempt, ...(code !== undefined ? { closeCode: code } : {}),
+      ...(err !== undefined ? { reason: err.reason, error: err } : {}),
+    });
     this.timers.clearTimeout(this.timer);
     this.timer = this.timers.setTimeout(() => void this.dial(), ms);
   }
@@ -542,6 +583,7 @@ export class Client {
     const gen = this.gen;
     this.helloFrame = h;
     this.lastSeq = h.seq;
+    this.refusals = 0;
     this.caps = new Set(h.capabilities.map((c) => String(c).toUpperCase()));
     this.phase = "opening";
     this.emitter.emit("hello", h);
@@ -555,12 +597,12 @@ export class Client {
       }
     } catch (e) {
       if (gen !== this.gen) return;
-      const err = e instanceof ServerError && e.code === "auth" ? new AuthError("IMAP login refused") : e;
+      const err = e instanceof ServerError && e.code === "auth" ? new AuthError("IMAP login refused", undefined, "password_refused") : e;
       this.report(err);
       if (err instanceof AuthError) {
         this.dropSocket(1000);
         this.needNewToken = false;
-        this.setState("auth_required", { error: err });
+        this.setState("auth_required", { reason: err.reason, error: err });
       }
       return;
     }

@@ -8,7 +8,26 @@
 const brand = Symbol.for("imapbridge.error");
 
 /** Kinds of {@link ImapBridgeError}, one per subclass. */
-export type ErrorKind = "config" | "auth" | "protocol" | "timeout" | "closed" | "queue_full" | "server";
+export type ErrorKind = "config" | "auth" | "connection" | "protocol" | "timeout" | "closed" | "queue_full" | "server";
+
+/**
+ * FailureReason says why the connection is not open (docs/embedding.md lists
+ * what each means and what the user can do):
+ * - session_limit: the user already has the bridge's maximum of sessions (4429); retried slowly.
+ * - token_refused: the bridge refused the token, also a fresh one (4401, 1008 claims); state auth_required.
+ * - token_expired: the session reached the token's expiry (4401 "token expired"); a new token is asked for.
+ * - token_unavailable: the token provider threw (its message is in detail); retried with backoff.
+ * - password_refused: the IMAP server refused the password (password mode); state auth_required.
+ * - origin_refused: this page's origin is not on the bridge's allow-list; state failed, no retry.
+ * - upstream_down: the IMAP server is unreachable or dropped the connection (4503); retried with backoff.
+ * - bridge_down: the bridge cannot be reached; retried with backoff.
+ * - bridge_draining: the bridge is restarting or shutting down (1012, 1001, 503); retried after its delay.
+ * - bridge_busy: the bridge's session cap or handshake rate limit (1013, 503, 429); retried with backoff.
+ * - connection_lost: an open connection broke (network, heartbeat, 1011, policy close); retried with backoff.
+ */
+export type FailureReason =
+  | "session_limit" | "token_refused" | "token_expired" | "token_unavailable" | "password_refused" | "origin_refused"
+  | "upstream_down" | "bridge_down" | "bridge_draining" | "bridge_busy" | "connection_lost";
 
 /** ImapBridgeError is the base class of every error thrown or emitted by the SDK. */
 export class ImapBridgeError extends Error {
@@ -25,14 +44,33 @@ export class ImapBridgeError extends Error {
   }
 }
 
-/** AuthError: the bridge refused the token (close 4401/1008) and no new token is available. */
-export class AuthError extends ImapBridgeError {
+/**
+ * ConnectionError says why the connection is not open: {@link FailureReason}
+ * in reason, the close code and the bridge's close reason (or the token
+ * provider's message) in detail. It comes with every "reconnecting",
+ * "auth_required" and "failed" connection event.
+ */
+export class ConnectionError extends ImapBridgeError {
+  /** reason is the typed cause. */
+  readonly reason: FailureReason;
   /** closeCode is the WebSocket close code that caused it, if any. */
   readonly closeCode: number | undefined;
-  /** Creates an AuthError. */
-  constructor(message: string, closeCode?: number) {
-    super("auth", message);
+  /** detail is the bridge's close reason or the token provider's error message ("" if none). */
+  readonly detail: string;
+  /** Creates a ConnectionError (kind "connection", or "auth" for AuthError); the message is "reason: detail (close code)". */
+  constructor(reason: FailureReason, detail = "", closeCode?: number, kind: ErrorKind = "connection") {
+    super(kind, reason + (detail === "" ? "" : ": " + detail) + (closeCode === undefined ? "" : ` (close ${closeCode})`));
+    this.reason = reason;
     this.closeCode = closeCode;
+    this.detail = detail;
+  }
+}
+
+/** AuthError: the bridge refused the token (close 4401/1008) or the IMAP password, and retrying cannot help without a new one. */
+export class AuthError extends ConnectionError {
+  /** Creates an AuthError (reason token_refused unless given). */
+  constructor(detail: string, closeCode?: number, reason: FailureReason = "token_refused") {
+    super(reason, detail, closeCode, "auth");
   }
 }
 
@@ -126,6 +164,8 @@ function hasKind(e: unknown, kind?: ErrorKind): boolean {
 export const isImapBridgeError = (e: unknown): e is ImapBridgeError => hasKind(e);
 /** isAuthError reports whether e is an {@link AuthError}. */
 export const isAuthError = (e: unknown): e is AuthError => hasKind(e, "auth");
+/** isConnectionError reports whether e is a {@link ConnectionError} (an AuthError is one too). */
+export const isConnectionError = (e: unknown): e is ConnectionError => hasKind(e, "connection") || hasKind(e, "auth");
 /** isProtocolError reports whether e is a {@link ProtocolError}. */
 export const isProtocolError = (e: unknown): e is ProtocolError => hasKind(e, "protocol");
 /** isTimeoutError reports whether e is a {@link TimeoutError}. */

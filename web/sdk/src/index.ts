@@ -14,7 +14,7 @@ export function connect(options: ConnectOptions): Client {
   return new Client(options);
 }
 
-export { Client, CLOSE_HEARTBEAT } from "./client.js";
+export { Client, CLOSE_HANDOVER, CLOSE_HEARTBEAT } from "./client.js";
 export type {
   AppendOptions, ClientEvents, FetchOptions, FetchTarget, ImaplibArg, ListOptions, RequestOptions, SelectOptions, StoreOptions,
 } from "./client.js";
@@ -22,9 +22,10 @@ export { MailboxView, DEFAULT_VIEW_ITEMS, FLAG_BATCH, LOAD_BATCH } from "./mailb
 export type { MailboxChange, MailboxViewEvents, ViewMessage, WatchOptions } from "./mailbox.js";
 export * from "./errors.js";
 export * from "./options.js";
-export { Backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, STABLE_PERIOD_MS } from "./backoff.js";
+export { Backoff, BACKOFF_BASE_MS, BACKOFF_CAP_MS, SLOW_RETRY_MS, STABLE_PERIOD_MS } from "./backoff.js";
 export type { BackoffOptions } from "./backoff.js";
 export { MAX_INBOUND_FRAME_CHARS, SUBPROTOCOL, buildRequest, parseFrame } from "./protocol.js";
 export type * from "./protocol.js";
 export { MAX_SET_RANGES, compactUids, parseUidSet } from "./uidset.js";
+export { PROBE_TIMEOUT_MS } from "./transport.js";
 export type { Timers, WebSocketConstructor, WebSocketLike } from "./transport.js";

@@ -1,5 +1,5 @@
 /** Options of {@link connect}, their defaults, and the connection-state types. */
-import type { ImapBridgeError } from "./errors.js";
+import type { ConnectionError, FailureReason, ImapBridgeError } from "./errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { Timers, WebSocketConstructor } from "./transport.js";
 
@@ -19,8 +19,12 @@ export const DEFAULT_MAX_IN_FLIGHT = 8;
 /** TokenProvider returns a bearer token; it is called on every (re)connect. */
 export type TokenProvider = () => string | Promise<string>;
 
-/** ConnectionState is the client's connection state. */
-export type ConnectionState = "connecting" | "open" | "reconnecting" | "auth_required" | "closed";
+/**
+ * ConnectionState is the client's connection state: "auth_required" waits
+ * for reconnect() with a new token or password; "failed" (origin refused)
+ * waits for reconnect() once the bridge's configuration is fixed.
+ */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "auth_required" | "failed" | "closed";
 
 /** ConnectionEvent reports a connection-state change. */
 export interface ConnectionEvent {
@@ -32,8 +36,10 @@ export interface ConnectionEvent {
   readonly delayMs?: number;
   /** attempt counts reconnect attempts since the last stable connection. */
   readonly attempt?: number;
-  /** error explains a failure ("auth_required", a refused frame size). */
-  readonly error?: ImapBridgeError;
+  /** reason says why the connection is not open (every "reconnecting", "auth_required" and "failed" event after a failure). */
+  readonly reason?: FailureReason;
+  /** error explains a failure: a {@link ConnectionError} (an AuthError for "auth_required"). */
+  readonly error?: ConnectionError | ImapBridgeError;
 }
 
 /** ConnectOptions configures {@link connect}. Only url and token are required. */

@@ -2,7 +2,7 @@
  * Transport: the WebSocket seam (injectable constructor), the timer seam
  * (injectable clock for tests) and URL policy.
  */
-import { ImapBridgeError } from "./errors.js";
+import { ImapBridgeError, type FailureReason } from "./errors.js";
 import { BEARER_PREFIX, SUBPROTOCOL } from "./protocol.js";
 
 /** WebSocketLike is the part of the WHATWG WebSocket the SDK uses (browser, `ws`, or a fake). */
@@ -69,4 +69,35 @@ export function subprotocols(token: string): string[] {
 /** defaultWebSocket returns the global WebSocket constructor, if the platform has one. */
 export function defaultWebSocket(): WebSocketConstructor | undefined {
   return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+}
+
+/** PROBE_TIMEOUT_MS bounds each request of {@link probe}. */
+export const PROBE_TIMEOUT_MS = 5000;
+
+/**
+ * probe tells why a WebSocket closed before it opened (the browser hides the
+ * HTTP answer): it asks the bridge's /readyz beside the WebSocket path, which
+ * answers CORS for the allowed origins only (docs/protocol.md §7). Readable
+ * 503: draining; readable otherwise: busy (cap or rate limit); unreadable but
+ * reachable: origin refused; unreachable: down.
+ */
+export async function probe(wsUrl: string): Promise<FailureReason> {
+  const f = globalThis.fetch;
+  if (typeof f !== "function") return "bridge_down";
+  const u = new URL("readyz", wsUrl.replace(/^ws/, "http"));
+  const get = (mode: RequestMode) => {
+    const o: RequestInit = { mode, cache: "no-store", credentials: "omit" };
+    if (typeof AbortSignal.timeout === "function") o.signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    return f(u.href, o);
+  };
+  try {
+    return (await get("cors")).status === 503 ? "bridge_draining" : "bridge_busy";
+  } catch {
+    try {
+      await get("no-cors");
+      return "origin_refused";
+    } catch {
+      return "bridge_down";
+    }
+  }
 }
