@@ -57,6 +57,7 @@ type Client struct {
 	welcome   []byte
 	xatoms    map[string][]State
 	enabled   map[string]bool // extensions enabled with ENABLE
+	notifying bool            // NOTIFY SET is in effect: every STATUS is an event
 	idler     *Idler
 	rawWant   []*rawReq
 	closed    bool

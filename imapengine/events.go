@@ -26,11 +26,12 @@ const (
 	EventRecent                        // Count messages are \Recent
 	EventAlert                         // the server sent an [ALERT] (Text)
 	EventBye                           // the server is closing the connection (Text)
+	EventStatus                        // a mailbox's status (Status): NOTIFY, or a STATUS no command asked for
 )
 
 var eventNames = map[EventKind]string{
 	EventExists: "exists", EventExpunge: "expunge", EventFetch: "fetch", EventVanished: "vanished",
-	EventRecent: "recent", EventAlert: "alert", EventBye: "bye",
+	EventRecent: "recent", EventAlert: "alert", EventBye: "bye", EventStatus: "status",
 }
 
 // String returns the kind's lower-case name, e.g. "expunge".
@@ -42,13 +43,14 @@ func (k EventKind) String() string { return eventNames[k] }
 // Client.SyncUIDs).
 type Event struct {
 	Kind     EventKind
-	Seq      imap.SeqNum    // EventExpunge, EventFetch
-	UID      imap.UID       // EventExpunge (0 if unknown), EventFetch (0 if not sent)
-	Count    uint32         // EventExists, EventRecent
-	Message  *imap.Message  // EventFetch: the parsed FETCH data
-	Vanished *imap.Vanished // EventVanished
-	Text     string         // EventAlert, EventBye
-	Received time.Time      // when the reader goroutine read the response
+	Seq      imap.SeqNum      // EventExpunge, EventFetch
+	UID      imap.UID         // EventExpunge (0 if unknown), EventFetch (0 if not sent)
+	Count    uint32           // EventExists, EventRecent
+	Message  *imap.Message    // EventFetch: the parsed FETCH data
+	Vanished *imap.Vanished   // EventVanished
+	Text     string           // EventAlert, EventBye
+	Status   *imap.StatusData // EventStatus
+	Received time.Time        // when the reader goroutine read the response
 }
 
 // UIDOf returns the UID of sequence number seq in the selected mailbox, if the
@@ -199,6 +201,13 @@ func (c *Client) observeLocked(o *observation, resp *imapwire.Response, now time
 	case "VANISHED":
 		if o.van != nil {
 			c.queueEventLocked(Event{Kind: EventVanished, Vanished: o.van, Received: now})
+		}
+	case "STATUS":
+		if !c.notifying && c.statusSolicitedLocked() {
+			return // the answer of our own STATUS or LIST, not news
+		}
+		if st, err := imap.ParseStatus(resp, c.limits.wire(), c.utf8); err == nil {
+			c.queueEventLocked(Event{Kind: EventStatus, Status: st, Received: now})
 		}
 	case "BYE":
 		c.queueEventLocked(Event{Kind: EventBye, Text: string(textAfterType(line)), Received: now})
