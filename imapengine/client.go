@@ -60,6 +60,7 @@ type Client struct {
 	notifying bool            // NOTIFY SET is in effect: every STATUS is an event
 	idler     *Idler
 	rawWant   []*rawReq
+	streams   []*sectionStream // FetchSection calls waiting for their literal
 	closed    bool
 	closeErr  error
 	resume    chan io.ReadWriter // STARTTLS hand-off to the reader goroutine

@@ -182,7 +182,7 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 
 	// A deadline for continuation requests, only when one will be awaited.
 	var timeoutC <-chan time.Time
-	if k.literator != nil || len(wcmd.Chunks) > 1 || wcmd.Chunks[0].Literal != nil {
+	if k.literator != nil || len(wcmd.Chunks) > 1 || wcmd.Chunks[0].HasLiteral() {
 		t := time.NewTimer(c.opts.commandTimeout())
 		defer t.Stop()
 		timeoutC = t.C
@@ -202,7 +202,7 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 		if err := c.write(text); err != nil {
 			return nil, inCommand(k.name, err)
 		}
-		if ch.Literal == nil {
+		if !ch.HasLiteral() {
 			continue
 		}
 		if ch.Sync {
@@ -213,6 +213,13 @@ func (c *Client) send(ctx context.Context, k *cmd) (*pending, error) {
 			if !got {
 				break // completed (NO/BAD) before the continuation: the literal is not sent
 			}
+		}
+		if ch.Stream != nil {
+			c.trace.log1(4, "> literal stream", "size", ch.Size)
+			if err := c.writeStream(ctx, ch.Stream, ch.Size); err != nil {
+				return nil, inCommand(k.name, err)
+			}
+			continue
 		}
 		c.trace.log1(4, "> literal", "size", len(ch.Literal))
 		if err := c.write(ch.Literal); err != nil {

@@ -164,6 +164,7 @@ func (c *Client) attach(conn net.Conn, rw io.ReadWriter, closer io.Closer) {
 	c.rw = rw
 	c.closer = closer
 	c.r = newWireReader(rw, c.limits)
+	c.r.SetStream(c.streamFor)
 }
 
 // connect reads the greeting and capabilities (imaplib's _connect), then starts

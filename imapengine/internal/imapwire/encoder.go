@@ -2,6 +2,7 @@ package imapwire
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 )
 
@@ -17,7 +18,14 @@ type Chunk struct {
 	// Sync is true for a synchronizing literal: the engine must wait for a
 	// "+" continuation request before writing Literal.
 	Sync bool
+	// Stream, when not nil, is the payload instead of Literal: exactly Size
+	// bytes read from it as they are written (see Encoder.LiteralStream).
+	Stream io.Reader
+	Size   int64
 }
+
+// HasLiteral reports whether a literal payload follows Text.
+func (c Chunk) HasLiteral() bool { return c.Literal != nil || c.Stream != nil }
 
 // Command is an encoded command: its chunks in wire order.
 type Command struct {
@@ -167,6 +175,33 @@ func (e *Encoder) Literal(b []byte) *Encoder { return e.literal("", b) }
 // Literal8 appends a literal8 ("~{N}", RFC 3516) carrying b, with the
 // synchronization rules of Literal.
 func (e *Encoder) Literal8(b []byte) *Encoder { return e.literal("~", b) }
+
+// LiteralStream appends a literal of size bytes to be read from r while the
+// command is written (an APPEND of a message that is never held in memory),
+// with the synchronization rules of Literal. prefix8 selects literal8
+// ("~{N}").
+func (e *Encoder) LiteralStream(r io.Reader, size int64, prefix8 bool) *Encoder {
+	if e.err != nil {
+		return e
+	}
+	if size < 0 || r == nil {
+		e.fail(fmt.Errorf("imapwire: literal stream of size %d: %w", size, ErrBadArgument))
+		return e
+	}
+	if prefix8 {
+		e.buf = append(e.buf, '~')
+	}
+	sync := !e.opts.LiteralPlus && !(e.opts.LiteralMinus && size <= MaxNonSyncLiteral)
+	e.buf = append(e.buf, '{')
+	e.buf = strconv.AppendInt(e.buf, size, 10)
+	if !sync {
+		e.buf = append(e.buf, '+')
+	}
+	e.buf = append(e.buf, "}\r\n"...)
+	e.chunks = append(e.chunks, Chunk{Text: e.buf, Stream: r, Size: size, Sync: sync})
+	e.buf = nil
+	return e
+}
 
 // literal ends the current chunk with a literal marker and payload.
 func (e *Encoder) literal(prefix string, b []byte) *Encoder {

@@ -173,3 +173,52 @@ func FuzzAString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadResponseStream: streaming every literal gives the same framing,
+// errors and bytes as assembling them, whatever the input.
+func FuzzReadResponseStream(f *testing.F) {
+	for _, s := range rfcSeeds {
+		f.Add([]byte(s), uint8(7))
+	}
+	f.Add([]byte("* 1 FETCH (UID 5 BODY[1] {10}\r\n0123456789)\r\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		plain := NewReader(bytes.NewReader(data), fuzzLimits)
+		var sink bytes.Buffer
+		streamed := NewReader(&chunkedReader{data: data, n: int(chunk%32) + 1}, fuzzLimits)
+		streamed.SetStream(func(_ []byte, _ int64) io.Writer { return &sink })
+		for range 50 {
+			want, werr := plain.ReadResponse()
+			sink.Reset()
+			got, gerr := streamed.ReadResponse()
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("errors differ: %v vs %v", werr, gerr)
+			}
+			if werr != nil {
+				return
+			}
+			var all []byte
+			for _, l := range want.Literals {
+				all = append(all, l...)
+			}
+			if !bytes.Equal(all, sink.Bytes()) || len(got.Lines) != len(want.Lines) {
+				t.Fatalf("streamed %q, assembled %q", sink.Bytes(), all)
+			}
+		}
+	})
+}
+
+// chunkedReader returns at most n bytes per Read (partial reads).
+type chunkedReader struct {
+	data []byte
+	n    int
+}
+
+func (c *chunkedReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.n, len(c.data))
+	copy(p, c.data[:k])
+	c.data = c.data[k:]
+	return k, nil
+}

@@ -20,6 +20,52 @@ type Reader struct {
 	// spare is a literal handed back by Recycle (from any goroutine), for
 	// the next ReadN it fits.
 	spare atomic.Pointer[[]byte]
+	// stream, when set, may claim a literal for streaming (see SetStream).
+	stream func(line []byte, n int64) io.Writer
+}
+
+// SetStream installs fn, consulted by ReadResponse before each literal with
+// the line announcing it and its size (the limits are checked first). When
+// fn returns a non-nil writer, the literal's bytes are copied to it in
+// chunks of at most ReadChunkSize as they arrive instead of being
+// assembled: the Response then holds an empty literal in its place, and the
+// memory used does not grow with the literal. If the writer fails, the rest
+// of the literal is read and dropped so the stream stays framed (the
+// writer's owner keeps its own error). A writer with a method
+// LiteralDone(error) is told when the literal ends: nil when complete, the
+// read error when the stream was cut. A nil fn turns streaming off.
+func (r *Reader) SetStream(fn func(line []byte, n int64) io.Writer) { r.stream = fn }
+
+// CopyN copies exactly n bytes from the stream to w in chunks of at most
+// ReadChunkSize bytes, without assembling them. A failed write does not stop
+// the copy: the remaining bytes are read and dropped, so the stream stays
+// framed. It returns the first read error, wrapped as ReadN's are (a short
+// stream matches io.ErrUnexpectedEOF), and the first write error.
+func (r *Reader) CopyN(w io.Writer, n int64) (readErr, writeErr error) {
+	if n < 0 {
+		return fmt.Errorf("%w: negative length %d", ErrSyntax, n), nil
+	}
+	buf := make([]byte, min(n, ReadChunkSize))
+	var done int64
+	for done < n {
+		k := min(n-done, int64(len(buf)))
+		// One read: what is buffered, else what the source has now (a
+		// stalled server must not hold back the bytes already received).
+		got, err := r.br.Read(buf[:k])
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if got > 0 && writeErr == nil {
+			if _, werr := w.Write(buf[:got]); werr != nil {
+				writeErr = werr
+			}
+		}
+		done += int64(got)
+		if err != nil {
+			return shortRead(done, n, err), writeErr
+		}
+	}
+	return nil, writeErr
 }
 
 // NewReader returns a Reader on src with a buffer of l.ReadBufferSize bytes
@@ -256,11 +302,26 @@ func (r *Reader) ReadResponse() (*Response, error) {
 			return nil, fmt.Errorf("%w: limit %d", ErrResponseTooLarge, r.lim.MaxResponseSize)
 		}
 		depth += parenDepth(line)
-		lit, err := r.ReadN(n)
-		if err != nil {
-			return nil, err
+		var w io.Writer
+		if r.stream != nil {
+			w = r.stream(line, n)
 		}
-		resp.Literals = append(resp.Literals, lit)
+		if w != nil {
+			err, _ := r.CopyN(w, n)
+			if d, ok := w.(interface{ LiteralDone(error) }); ok {
+				d.LiteralDone(err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			resp.Literals = append(resp.Literals, []byte{})
+		} else {
+			lit, err := r.ReadN(n)
+			if err != nil {
+				return nil, err
+			}
+			resp.Literals = append(resp.Literals, lit)
+		}
 		total += n
 		for {
 			line, err = r.ReadLine()
