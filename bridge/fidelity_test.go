@@ -456,7 +456,7 @@ func (p *cutProxy) arm(s string) { p.mu.Lock(); p.trigger = s; p.mu.Unlock() }
 // TestImaplibAbortDovecot: the IMAP connection is lost while a relayed
 // NOOP runs. imaplib raises IMAP4.abort("command: NOOP => socket error:
 // EOF"); the relay says so, then the session ends as for any lost upstream
-// (error unavailable, close 1013).
+// (error unavailable, close 4503).
 func TestImaplibAbortDovecot(t *testing.T) {
 	t.Parallel()
 	dv := dovecottest.Start(t)
@@ -478,8 +478,8 @@ func TestImaplibAbortDovecot(t *testing.T) {
 			break
 		}
 	}
-	if code, _ := c.waitClose(waitFrame); code != 1013 {
-		t.Errorf("close %d, want 1013", code)
+	if code, _ := c.waitClose(waitFrame); code != protocol.CloseUpstream {
+		t.Errorf("close %d, want %d", code, protocol.CloseUpstream)
 	}
 }
 
