@@ -45,7 +45,7 @@ func TestIdlePushFlagsAndExpunge(t *testing.T) {
 		if err := tt.act(); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		waitKind(t, events, tt.kind, time.Second)
+		waitKind(t, events, tt.kind, testTimeout)
 	}
 }
 
