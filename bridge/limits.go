@@ -26,6 +26,11 @@ const (
 	DefaultIPLimiters         = 10000                 // per-IP limiter entries kept
 	DefaultUpstreamReadBuffer = 8 << 10               // each IMAP connection's read buffer (idle sessions are the common case)
 	DefaultIdleDelay          = 25 * time.Millisecond // quiet time after a request before the session re-enters IDLE
+	DefaultMaxUploadBytes     = 25 << 20              // one message uploaded with an upload ticket (HTTP PUT)
+	DefaultTransfersPerUser   = 4                     // concurrent HTTP downloads + uploads per user, each on its own IMAP connection
+	DefaultTicketTTL          = 60 * time.Second      // validity of a one-time transfer ticket (security G8: at most 60 s)
+	DefaultUploadIdleTimeout  = 60 * time.Second      // an upload that sends no byte for this long is abandoned
+	DefaultTicketsPerUser     = 64                    // unused tickets kept per user; more are refused
 )
 
 // Limits bounds what one browser, one user and all of them can use. Zero
@@ -51,6 +56,12 @@ type Limits struct {
 	MaxBodyBytes       int
 	MaxAppendBytes     int
 	IdleDelay          time.Duration
+	// Transfers (downloads and uploads over HTTP with one-time tickets).
+	MaxUploadBytes    int64
+	TransfersPerUser  int
+	TicketTTL         time.Duration // capped at DefaultTicketTTL
+	UploadIdleTimeout time.Duration
+	TicketsPerUser    int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -74,6 +85,12 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
 	orDefault(&l.MaxAppendBytes, DefaultMaxAppendBytes)
 	orDefault(&l.IdleDelay, DefaultIdleDelay)
+	orDefault(&l.MaxUploadBytes, DefaultMaxUploadBytes)
+	orDefault(&l.TransfersPerUser, DefaultTransfersPerUser)
+	orDefault(&l.TicketTTL, DefaultTicketTTL)
+	l.TicketTTL = min(l.TicketTTL, DefaultTicketTTL)
+	orDefault(&l.UploadIdleTimeout, DefaultUploadIdleTimeout)
+	orDefault(&l.TicketsPerUser, DefaultTicketsPerUser)
 	return l
 }
 

@@ -141,6 +141,10 @@ func (s *session) dispatch(ctx context.Context, req protocol.Request) (protocol.
 			return respond(protocol.AppendResult{}, nil)
 		}
 		return respond(protocol.FromAppendUID(au), nil)
+	case *protocol.DownloadRequest:
+		return respond(s.downloadTicket(r))
+	case *protocol.UploadRequest:
+		return respond(s.uploadTicket(r))
 	case *protocol.MailboxRequest:
 		return respond(s.mailboxOp(ctx, r))
 	case *protocol.RenameRequest:
@@ -185,6 +189,7 @@ func (s *session) login(ctx context.Context, r *protocol.LoginRequest) (protocol
 		return nil, err
 	}
 	s.loggedIn = true
+	s.password = r.Password
 	s.state(protocol.StateReady)
 	return protocol.NewResponse(r.ID, protocol.EmptyResult{})
 }

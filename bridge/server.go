@@ -84,6 +84,7 @@ type Server struct {
 	cancel    context.CancelFunc
 	ready     atomic.Bool
 	nextID    atomic.Uint64
+	tickets   *ticketStore
 }
 
 // New validates cfg and returns a Server.
@@ -134,6 +135,10 @@ func New(cfg Config) (*Server, error) {
 	c := cors.New(cors.Options{AllowOriginFunc: op.allow, AllowedMethods: []string{http.MethodGet, http.MethodPost}, MaxAge: 600})
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /ws", s.serveWS)
+	s.tickets = newTicketStore()
+	tc := cors.New(cors.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedMethods: []string{http.MethodGet, http.MethodPut},
+		AllowedHeaders: []string{"Content-Type"}, ExposedHeaders: []string{"Content-Length", "Content-Disposition"}, MaxAge: 600})
+	s.mux.Handle(TransferPath+"{ticket}", tc.Handler(http.HandlerFunc(s.serveTransfer)))
 	s.mux.Handle("GET /healthz", c.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -233,6 +238,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(s.lim.MaxFrameSize)
 	sess := newSession(s, conn, s.clientIP(r))
+	sess.origin = r.Header.Get("Origin")
 	if !s.reg.add(sess, s.lim.MaxSessions) {
 		conn.Close(protocol.CloseTryLater, "server busy")
 		return

@@ -40,6 +40,10 @@ type session struct {
 	ups      *Upstream
 	client   *imapengine.Client
 	loggedIn bool
+	origin   string // the upgrade's Origin: transfer tickets are bound to it
+	// password is the browser's IMAP password in credential mode
+	// "password", kept (never logged) to open transfer connections.
+	password string
 
 	out        chan *outFrame
 	outBytes   atomic.Int64

@@ -25,6 +25,8 @@ const (
 	OpMove        = "move"
 	OpExpunge     = "expunge"
 	OpAppend      = "append"
+	OpDownload    = "download"
+	OpUpload      = "upload"
 	OpCreate      = "create"
 	OpDelete      = "delete"
 	OpSubscribe   = "subscribe"
@@ -37,7 +39,7 @@ const (
 // Ops lists every request operation, in documentation order.
 var Ops = []string{
 	OpAuth, OpLogin, OpImaplib, OpSelect, OpList, OpStatus, OpFetch,
-	OpSearch, OpStore, OpCopy, OpMove, OpExpunge, OpAppend, OpCreate,
+	OpSearch, OpStore, OpCopy, OpMove, OpExpunge, OpAppend, OpDownload, OpUpload, OpCreate,
 	OpDelete, OpSubscribe, OpUnsubscribe, OpRename, OpNoop, OpLogout,
 }
 

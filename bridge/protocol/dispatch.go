@@ -24,6 +24,7 @@ func requestTypes() []checker {
 		&AuthRequest{}, &LoginRequest{}, &ImaplibRequest{}, &SelectRequest{},
 		&ListRequest{}, &StatusRequest{}, &FetchRequest{}, &SearchRequest{},
 		&StoreRequest{}, &CopyRequest{}, &ExpungeRequest{}, &AppendRequest{},
+		&DownloadRequest{}, &UploadRequest{},
 		&MailboxRequest{}, &RenameRequest{}, &NoopRequest{}, &LogoutRequest{},
 	}
 }
@@ -55,6 +56,10 @@ func newRequest(op string) checker {
 		return &ExpungeRequest{}
 	case OpAppend:
 		return &AppendRequest{}
+	case OpDownload:
+		return &DownloadRequest{}
+	case OpUpload:
+		return &UploadRequest{}
 	case OpCreate, OpDelete, OpSubscribe, OpUnsubscribe:
 		return &MailboxRequest{}
 	case OpRename:
@@ -395,6 +400,37 @@ func (r *AppendRequest) check() *ProtocolError {
 	}
 	if r.Message == nil {
 		return invalid("\"message\" is required")
+	}
+	return checkStrings("flags", r.Flags)
+}
+
+func (r *DownloadRequest) check() *ProtocolError {
+	if perr := checkMailbox("mailbox", r.Mailbox); perr != nil {
+		return perr
+	}
+	if r.UID == 0 {
+		return invalid("\"uid\" must be a UID (1 or more)")
+	}
+	if len(r.Part) > 256 || strings.Trim(r.Part, "0123456789.") != "" && r.Part != "eml" {
+		return invalid("\"part\" must be a part number like \"1.2\", or omitted for the whole message")
+	}
+	if r.CID != "" && (r.Part != "" || len(r.CID) > 256) {
+		return invalid("\"cid\" excludes \"part\" and has at most 256 characters")
+	}
+	switch r.Disposition {
+	case "", "inline", "attachment":
+	default:
+		return invalid("\"disposition\" must be \"inline\" or \"attachment\"")
+	}
+	return nil
+}
+
+func (r *UploadRequest) check() *ProtocolError {
+	if perr := checkMailbox("mailbox", r.Mailbox); perr != nil {
+		return perr
+	}
+	if r.Size <= 0 {
+		return invalid("\"size\" must be the message size in bytes (1 or more)")
 	}
 	return checkStrings("flags", r.Flags)
 }

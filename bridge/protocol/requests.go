@@ -191,6 +191,39 @@ type AppendRequest struct {
 	Message Bytes `json:"message"`
 }
 
+// DownloadRequest asks for a one-time URL that streams one body part (or the
+// whole message as .eml) of a message over HTTP GET.
+type DownloadRequest struct {
+	Header
+	// Mailbox, UIDValidity and UID name the message; a UIDValidity other
+	// than the mailbox's fails the download with 410.
+	Mailbox     string `json:"mailbox"`
+	UIDValidity uint32 `json:"uidValidity,omitempty"`
+	UID         uint32 `json:"uid"`
+	// Part is the BODYSTRUCTURE part number ("2", "1.3"); empty means the
+	// whole raw message (message/rfc822, "<uid>.eml").
+	Part string `json:"part,omitempty"`
+	// CID names the part by Content-ID instead (a "cid:" URL of an HTML
+	// body, without "cid:").
+	CID string `json:"cid,omitempty"`
+	// Disposition is "attachment" (default) or "inline" (previews).
+	Disposition string `json:"disposition,omitempty"`
+}
+
+// UploadRequest asks for a one-time URL to which the browser PUTs a message
+// of exactly Size bytes, appended to Mailbox.
+type UploadRequest struct {
+	Header
+	// Mailbox is the destination mailbox.
+	Mailbox string `json:"mailbox"`
+	// Flags are set on the new message.
+	Flags []string `json:"flags,omitzero"`
+	// Date is the internal date (RFC 3339); nil lets the server choose.
+	Date *time.Time `json:"date,omitempty"`
+	// Size is the message's size in bytes: the PUT's Content-Length.
+	Size int64 `json:"size"`
+}
+
 // MailboxRequest is create, delete, subscribe or unsubscribe.
 type MailboxRequest struct {
 	Header

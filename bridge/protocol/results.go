@@ -191,6 +191,25 @@ type AppendResult struct {
 // ResultOp implements Result.
 func (AppendResult) ResultOp() string { return OpAppend }
 
+// TicketResult answers download and upload: a one-time URL, valid once and
+// until ExpiresAt, bound to the session's user and Origin.
+type TicketResult struct {
+	// URL is the path of the transfer ("/transfer/<ticket>"), relative to
+	// the bridge's origin.
+	URL string `json:"url"`
+	// ExpiresAt is the ticket's end of validity.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Size is the decoded size when known in advance (downloads of
+	// identity-encoded parts and whole messages), else 0.
+	Size int64 `json:"size,omitempty"`
+	// Type and Filename describe a download, from BODYSTRUCTURE.
+	Type     string `json:"type,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// ResultOp implements Result.
+func (TicketResult) ResultOp() string { return OpDownload }
+
 // EmptyResult answers operations without a result (expunge, create,
 // delete, rename, subscribe, unsubscribe, login, noop, logout): {}.
 type EmptyResult struct{}
