@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime"
 	"strings"
@@ -359,5 +360,122 @@ func TestHostileShutdownDoesNotWait(t *testing.T) {
 				t.Errorf("MailboxSize = %d: the interrupted %s was applied", n, sh.typ)
 			}
 		})
+	}
+}
+
+// memShapes are the worst shapes per received byte (issue 20 item 4), each
+// built with n units (a literal, a list item, a flag, a line, a nested list)
+// and sized by the caller inside the default limits so both views accept them.
+func memShapes() map[string]func(n int) []byte {
+	line := func(head string, item func(i int) string, tail string) func(n int) []byte {
+		return func(n int) []byte {
+			var b strings.Builder
+			b.WriteString(head)
+			for i := 0; i < n; i++ {
+				b.WriteString(item(i))
+			}
+			b.WriteString(tail)
+			return []byte(b.String())
+		}
+	}
+	return map[string]func(int) []byte{
+		"tiny-literals":   line("* 1 FETCH (UID 1", func(i int) string { return fmt.Sprintf(" BODY[%d] {1}\r\nx", i) }, ")\r\n"),
+		"tiny-list-items": line("* 1 FETCH (UID 1 X-LIST (a", func(int) string { return " a" }, "))\r\n"),
+		"long-flag-list":  line("* 1 FETCH (UID 1 FLAGS (\\a", func(i int) string { return fmt.Sprintf(` \f%d`, i) }, "))\r\n"),
+		"short-lines":     line("", func(int) string { return "* 1 FETCH (UID 1)\r\n" }, ""),
+		"deep-nesting": line("* 1 FETCH (UID 1", func(int) string {
+			return " X-N " + strings.Repeat("(", 90) + "a" + strings.Repeat(")", 90)
+		}, ")\r\n"),
+	}
+}
+
+// memShapeUnits is the n of each shape: large enough that the connection's
+// fixed buffers weigh little, inside the limits memLimits sets.
+var memShapeUnits = map[string]int{
+	"tiny-literals": 45_000, "tiny-list-items": 90_000, "long-flag-list": 30_000,
+	"short-lines": 45_000, "deep-nesting": 1000,
+}
+
+// memLimits are the defaults with room for 45,000 literals.
+var memLimits = Limits{MaxLiterals: 50_000}
+
+// TestHostileMemoryPerByte is issue 20 item 4: for each worst shape, the heap
+// the client holds per byte received stays within maxRetained, measured
+// against the heap before the command in the same run. imaplib view: what is
+// live once Fetch returned its Result (every response is kept); typed view:
+// what is live while FetchEach delivers the first message (its response and
+// the parsed message; FetchEach keeps nothing across messages). Allocation
+// per byte is logged.
+//
+// One shape is above 4: the typed view of many tiny literals, where the
+// response as read (each line fragment and 1-byte literal its own allocation,
+// two slice headers each, 3.7 to 5 times the wire) is live beside the parsed
+// message, whose every 18-byte "BODY[n] {1}" item is a 64-byte
+// imap.BodySection plus its 16-byte item name (4.3 times): 9.3 in all, bounded
+// at 10. Bringing it to 4 needs the response held as one buffer with offsets.
+// The typed view of a long list of distinct short flags (" \f123") measures
+// 3.98 (a 16-byte string header and 8 bytes per flag, beside the response)
+// and is bounded at 4.5 so the test does not flake at the edge. Under the race
+// detector tiny objects are not packed, which adds 0.9 for tiny literals.
+func TestHostileMemoryPerByte(t *testing.T) {
+	for name, shape := range memShapes() {
+		for _, view := range []string{"imaplib", "typed"} {
+			maxRetained := 4.0
+			if name == "tiny-literals" && view == "typed" {
+				maxRetained = 10 // see above: not within 4
+			}
+			if name == "long-flag-list" && view == "typed" {
+				maxRetained = 4.5 // 3.98 measured: see above
+			}
+			if raceEnabled && (name == "tiny-literals" || name == "long-flag-list") {
+				maxRetained++ // tiny objects unpacked: 16 bytes per literal or flag
+			}
+			t.Run(name+"/"+view, func(t *testing.T) {
+				payload := shape(memShapeUnits[name])
+				srv := fetchServer(t, payload)
+				c, _ := hostileClient(t, srv, memLimits)
+				// The least of three runs: other goroutines of the test binary
+				// move the heap a little between the two readings.
+				retained, alloc := math.Inf(1), 0.0
+				for run := 0; run < 3; run++ {
+					var before, live runtime.MemStats
+					var keep any
+					var err error
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					if view == "imaplib" {
+						var res Result
+						res, err = c.Fetch(context.Background(), "1", "(UID)")
+						runtime.GC()
+						runtime.ReadMemStats(&live)
+						keep = res
+					} else {
+						err = c.FetchEach(context.Background(), "1", "(UID)", nil, func(m *imap.Message) error {
+							if m.Err != nil {
+								t.Errorf("message err %v", m.Err)
+							}
+							if keep == nil {
+								runtime.GC()
+								runtime.ReadMemStats(&live)
+								keep = m
+							}
+							return nil
+						})
+					}
+					var end runtime.MemStats
+					runtime.ReadMemStats(&end)
+					if err != nil || keep == nil {
+						t.Fatalf("err %v", err)
+					}
+					runtime.KeepAlive(keep)
+					retained = min(retained, float64(int64(live.HeapAlloc)-int64(before.HeapAlloc))/float64(len(payload)))
+					alloc = float64(end.TotalAlloc-before.TotalAlloc) / float64(len(payload))
+				}
+				t.Logf("%s %s: %d bytes received, %.2f bytes live and %.2f allocated per byte", view, name, len(payload), retained, alloc)
+				if retained > maxRetained {
+					t.Errorf("%.2f bytes live per byte received, want <= %.1f", retained, maxRetained)
+				}
+			})
+		}
 	}
 }

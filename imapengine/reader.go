@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -316,7 +317,7 @@ func (c *Client) byeLocked(text []byte) {
 }
 
 func (c *Client) appendUntaggedLocked(typ string, items []Datum) error {
-	c.untagged[typ] = append(c.untagged[typ], items...)
+	c.untagged[typ] = appendDoubling(c.untagged[typ], items)
 	c.nuntagged += len(items)
 	if c.trace.enabled(5) {
 		c.trace.log1(5, "untagged_responses["+typ+"]", "n", len(c.untagged[typ]))
@@ -333,6 +334,9 @@ func (c *Client) popUntaggedLocked(typ string) ([]Datum, bool) {
 	if ok {
 		delete(c.untagged, typ)
 		c.nuntagged -= len(v)
+		if cap(v) > len(v)+len(v)/4+4 {
+			v = slices.Clone(v) // drop appendDoubling's slack from what the caller keeps
+		}
 	}
 	return v, ok
 }
@@ -573,4 +577,16 @@ func numberRun(b []byte) []byte {
 		k++
 	}
 	return b[:k]
+}
+
+// appendDoubling is append with the capacity doubled whenever it grows, so
+// a list built item by item allocates at most about twice its final size
+// (append's growth for large slices, 1.25-fold, allocates about five times).
+func appendDoubling[T any](s, items []T) []T {
+	if need := len(s) + len(items); need > cap(s) {
+		grown := make([]T, len(s), max(need, 2*cap(s), 4))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, items...)
 }

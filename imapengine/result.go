@@ -9,36 +9,45 @@ import (
 // None (imaplib's None, e.g. the [None] of a command that produced no data),
 // a byte string, or a (header, literal) pair for a response that carried a
 // literal. The zero Datum is None.
+//
+// The kind is carried by which slices are nil (a pair has a non-nil literal,
+// a byte string non-nil bytes), so a Datum is two slice headers: untagged
+// data costs as little memory per item as the wire allows.
 type Datum struct {
-	kind    datumKind
-	bytes   []byte // the value, or the header of a pair
-	literal []byte // the literal of a pair
+	bytes   []byte // the value, or the header of a pair; nil only for None
+	literal []byte // the literal of a pair; nil otherwise
 }
 
-type datumKind uint8
-
-const (
-	datumNone datumKind = iota
-	datumBytes
-	datumPair
-)
+// noBytes is the empty value of a byte string or pair given nil.
+var noBytes = []byte{}
 
 // None returns the None datum.
 func None() Datum { return Datum{} }
 
-// Bytes returns a byte-string datum.
-func Bytes(b []byte) Datum { return Datum{kind: datumBytes, bytes: b} }
+// Bytes returns a byte-string datum (nil is taken as empty).
+func Bytes(b []byte) Datum {
+	if b == nil {
+		b = noBytes
+	}
+	return Datum{bytes: b}
+}
 
-// Pair returns a (header, literal) datum.
+// Pair returns a (header, literal) datum (nil is taken as empty).
 func Pair(header, literal []byte) Datum {
-	return Datum{kind: datumPair, bytes: header, literal: literal}
+	if header == nil {
+		header = noBytes
+	}
+	if literal == nil {
+		literal = noBytes
+	}
+	return Datum{bytes: header, literal: literal}
 }
 
 // IsNone reports whether d is None.
-func (d Datum) IsNone() bool { return d.kind == datumNone }
+func (d Datum) IsNone() bool { return d.bytes == nil && d.literal == nil }
 
 // IsPair reports whether d is a (header, literal) pair.
-func (d Datum) IsPair() bool { return d.kind == datumPair }
+func (d Datum) IsPair() bool { return d.literal != nil }
 
 // Bytes returns the byte string, or the header of a pair; nil for None.
 func (d Datum) Bytes() []byte { return d.bytes }
@@ -48,11 +57,11 @@ func (d Datum) Literal() []byte { return d.literal }
 
 // String renders d as Python's repr would: None, b'...', or (b'...', b'...').
 func (d Datum) String() string {
-	switch d.kind {
-	case datumBytes:
-		return pyBytes(d.bytes)
-	case datumPair:
+	switch {
+	case d.IsPair():
 		return "(" + pyBytes(d.bytes) + ", " + pyBytes(d.literal) + ")"
+	case !d.IsNone():
+		return pyBytes(d.bytes)
 	}
 	return "None"
 }

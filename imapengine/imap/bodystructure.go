@@ -145,14 +145,14 @@ type partState struct {
 func (p *parser) body() *BodyStructure {
 	s := p.s
 	if c, ok := s.Peek(); !ok || c != '(' {
-		p.value()
+		p.s.Skip()
 		if s.Err() == nil {
 			p.failf("body is not a list")
 		}
 		return nil
 	}
 	if p.depth >= p.maxDepth {
-		p.value()
+		p.s.Skip()
 		if p.bad == nil {
 			p.bad = &ParseError{Response: p.kind, Item: p.item, Msg: "body structure", Err: imapwire.ErrTooDeep}
 		}
@@ -318,7 +318,7 @@ func (p *parser) extField(b *BodyStructure, k int) {
 	case 3:
 		b.Location = p.nstring(&b.Lossy)
 	default:
-		p.value()
+		p.s.Skip()
 	}
 }
 
@@ -341,7 +341,7 @@ func (p *parser) disposition(b *BodyStructure) {
 		case 1:
 			b.DispositionParams = p.paramList(&b.Lossy)
 		default:
-			p.value()
+			p.s.Skip()
 		}
 		j++
 	})

@@ -52,7 +52,7 @@ func (p *parser) envelope() *Envelope {
 		case envMessageID:
 			env.MessageID = p.nstring(&env.Lossy)
 		default:
-			p.value()
+			p.s.Skip()
 		}
 		i++
 	})
@@ -83,7 +83,7 @@ func (p *parser) addressList(lossy *bool) []Address {
 			break
 		}
 		if c, ok := s.Peek(); !ok || c != '(' {
-			p.value()
+			p.s.Skip()
 			if s.Err() == nil {
 				p.failf("address is not a list")
 			}
@@ -137,7 +137,7 @@ func (p *parser) address(lossy *bool) parsedAddress {
 			a.Host, bad = validUTF8(b)
 			*lossy = *lossy || bad
 		default:
-			p.value()
+			p.s.Skip()
 		}
 		i++
 	})

@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -16,14 +17,14 @@ type BodySection struct {
 	// "HEADER.FIELDS (DATE FROM)" or "1.2"; "" for BODY[] and RFC822.
 	// RFC822.HEADER is reported as "HEADER" and RFC822.TEXT as "TEXT".
 	Spec string
-	// Partial is set when the server sent an origin "<n>".
-	Partial bool
-	// Origin is the offset of Data in the section when Partial is set.
-	Origin uint32
 	// Data is the section's content. It aliases the parsed Response
 	// (no copy is made), so it stays valid as long as the Response's
 	// buffers are not reused.
 	Data []byte
+	// Origin is the offset of Data in the section when Partial is set.
+	Origin uint32
+	// Partial is set when the server sent an origin "<n>".
+	Partial bool
 	// NIL is set when the server sent NIL instead of data.
 	NIL bool
 	// Binary is set for BINARY[...] items (RFC 3516): Data is decoded
@@ -100,7 +101,7 @@ func ParseFetch(resp *imapwire.Response, l imapwire.Limits) (*Message, error) {
 	aborted := false
 	p.s.List(func() {
 		if aborted {
-			p.value()
+			p.s.Skip()
 			return
 		}
 		v := p.value()
@@ -115,6 +116,9 @@ func ParseFetch(resp *imapwire.Response, l imapwire.Limits) (*Message, error) {
 		p.s.SP()
 		p.fetchItem(m, v.Atom)
 	})
+	if n := len(m.Sections); cap(m.Sections) > n+n/8+4 {
+		m.Sections = slices.Clip(slices.Clone(m.Sections)) // drop append's slack
+	}
 	if err := p.finish(); err != nil {
 		m.Err = err
 	}
@@ -178,14 +182,14 @@ func (p *parser) fetchItem(m *Message, key string) {
 func (p *parser) otherItem(m *Message, key string) {
 	open := strings.IndexByte(key, '[')
 	if open < 0 {
-		p.value() // unknown item (X-GM-MSGID, PREVIEW, ...): skipped
+		p.s.Skip() // unknown item (X-GM-MSGID, PREVIEW, ...): skipped
 		return
 	}
 	name := upper(key[:open])
 	rest := key[open+1:]
 	closeAt := strings.LastIndexByte(rest, ']')
 	if closeAt < 0 {
-		p.value()
+		p.s.Skip()
 		p.failf("no ] in item name")
 		return
 	}
@@ -209,7 +213,7 @@ func (p *parser) otherItem(m *Message, key string) {
 		}
 		m.BinarySize[spec] = n
 	default:
-		p.value()
+		p.s.Skip()
 	}
 }
 
@@ -247,7 +251,13 @@ func parseOrigin(t string) (uint32, bool) {
 
 // flagList reads a parenthesised list of flags (NIL tolerated as empty).
 func (p *parser) flagList() []Flag {
-	flags := []Flag{}
+	// Count first, so the slice is allocated once at its size (append's
+	// growth would allocate several times the list's wire size).
+	save := *p.s
+	n := 0
+	p.s.List(func() { n++; p.s.Skip() })
+	*p.s = save
+	flags := make([]Flag, 0, n)
 	p.s.List(func() {
 		v := p.value()
 		switch v.Kind {

@@ -134,7 +134,7 @@ func (p *parser) listExtended(ld *ListData, utf8 bool) {
 		case "OLDNAME":
 			s.List(func() { ld.OldName, _ = DecodeMailbox(s.AString(), utf8) })
 		default:
-			p.value()
+			p.s.Skip()
 		}
 	})
 }

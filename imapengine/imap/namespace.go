@@ -57,7 +57,7 @@ func (p *parser) namespaceList() []NamespaceDescr {
 				b, _ := s.NString()
 				d.Delim = string(b)
 			default:
-				p.value()
+				p.s.Skip()
 			}
 			i++
 		})

@@ -127,7 +127,7 @@ func (p *parser) esearch(d *SearchData) {
 		case "MODSEQ":
 			d.ModSeq = s.Number64()
 		default:
-			p.value()
+			p.s.Skip()
 		}
 		if !s.Byte(' ') {
 			return

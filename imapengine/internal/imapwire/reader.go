@@ -2,6 +2,7 @@ package imapwire
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -106,35 +107,40 @@ func (r *Reader) WaitData() error {
 // read so far are kept for the next call.
 func (r *Reader) ReadLine() ([]byte, error) {
 	maxLen := r.lim.MaxLineLength
-	acc := r.partial
+	// A line longer than the buffer is gathered as copies of its fragments
+	// and joined once at its exact size: at most twice its length is
+	// allocated (append's growth of large slices, 1.25-fold, would allocate
+	// about five times it).
+	var frags [][]byte
+	n := 0
+	if len(r.partial) > 0 {
+		frags, n = append(frags, r.partial), len(r.partial)
+	}
 	r.partial = nil
 	for {
 		frag, err := r.br.ReadSlice('\n')
-		n := len(acc) + len(frag)
+		n += len(frag)
 		switch {
 		case err == nil:
 			if n > maxLen {
 				return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrLineTooLong, n, maxLen)
 			}
-			if acc == nil {
-				if len(frag) < 2 || frag[len(frag)-2] != '\r' {
-					return nil, fmt.Errorf("%w: bare LF", ErrUnterminatedLine)
-				}
-				line := make([]byte, len(frag)-2)
-				copy(line, frag)
-				return line, nil
-			}
-			acc = append(acc, frag...)
-			if len(acc) < 2 || acc[len(acc)-2] != '\r' {
+			if n < 2 || lastButOne(frags, frag) != '\r' {
 				return nil, fmt.Errorf("%w: bare LF", ErrUnterminatedLine)
 			}
-			return acc[: len(acc)-2 : len(acc)-2], nil
+			line := make([]byte, n-2, n)
+			off := 0
+			for _, f := range frags {
+				off += copy(line[off:n-2], f)
+			}
+			copy(line[off:n-2], frag)
+			return line, nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			// No LF in n bytes: the line, CRLF included, is longer than n.
 			if n >= maxLen {
 				return nil, fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, maxLen)
 			}
-			acc = append(acc, frag...)
+			frags = append(frags, bytes.Clone(frag))
 		case err == io.EOF:
 			if n == 0 {
 				return nil, io.EOF
@@ -142,11 +148,25 @@ func (r *Reader) ReadLine() ([]byte, error) {
 			return nil, errUnterminatedEOF
 		default:
 			if n > 0 {
-				r.partial = append(acc, frag...)
+				r.partial = bytes.Join(append(frags, frag), nil)
 			}
 			return nil, err
 		}
 	}
+}
+
+// lastButOne returns the byte before the last of the concatenation of frags
+// and last (which ends in '\n'), or 0.
+func lastButOne(frags [][]byte, last []byte) byte {
+	if len(last) >= 2 {
+		return last[len(last)-2]
+	}
+	for i := len(frags) - 1; i >= 0; i-- {
+		if f := frags[i]; len(f) > 0 {
+			return f[len(f)-1]
+		}
+	}
+	return 0
 }
 
 // ReadN reads exactly n bytes, into a recycled buffer when one fits (see
@@ -284,7 +304,7 @@ func (r *Reader) ReadResponse() (*Response, error) {
 		if total > r.lim.MaxResponseSize {
 			return nil, fmt.Errorf("%w: limit %d", ErrResponseTooLarge, r.lim.MaxResponseSize)
 		}
-		resp.Lines = append(resp.Lines, line)
+		resp.Lines = appendDoubling(resp.Lines, line)
 		n, ok, err := literalSize(line)
 		if err != nil {
 			return nil, err
@@ -314,13 +334,13 @@ func (r *Reader) ReadResponse() (*Response, error) {
 			if err != nil {
 				return nil, err
 			}
-			resp.Literals = append(resp.Literals, []byte{})
+			resp.Literals = appendDoubling(resp.Literals, []byte{})
 		} else {
 			lit, err := r.ReadN(n)
 			if err != nil {
 				return nil, err
 			}
-			resp.Literals = append(resp.Literals, lit)
+			resp.Literals = appendDoubling(resp.Literals, lit)
 		}
 		total += n
 		for {
@@ -336,4 +356,17 @@ func (r *Reader) ReadResponse() (*Response, error) {
 			}
 		}
 	}
+}
+
+// appendDoubling is append doubling the capacity when it grows: the lines
+// and literals of a response with many literals cost at most about twice
+// their final size in allocations (append grows large slices 1.25-fold,
+// about five times in total).
+func appendDoubling(s [][]byte, b []byte) [][]byte {
+	if len(s) == cap(s) {
+		grown := make([][]byte, len(s), max(2*cap(s), 4))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, b)
 }

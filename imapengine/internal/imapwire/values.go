@@ -232,3 +232,32 @@ func isAStringChar(c byte) bool { return charClass[c]&classAString != 0 }
 func isFlagChar(c byte) bool    { return charClass[c]&classFlag != 0 }
 func isSeqSetChar(c byte) bool  { return charClass[c]&classSeqSet != 0 }
 func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
+
+// Skip consumes one value as Value would, without building it: nothing is
+// allocated for the lists, atoms and numbers skipped (an unknown FETCH item
+// costs no memory per element). Limits apply as in Value.
+func (s *Scanner) Skip() {
+	if s.err != nil {
+		return
+	}
+	if s.atLiteral() {
+		s.takeLiteral()
+		return
+	}
+	if s.pos >= len(s.line) {
+		s.fail(ErrSyntax, "expected value")
+		return
+	}
+	switch s.line[s.pos] {
+	case '"':
+		s.Quoted() // allocates only to unescape, at most the string's size
+		return
+	case '(':
+		s.List(s.Skip)
+		return
+	}
+	if s.nil() {
+		return
+	}
+	s.lenientAtom()
+}
