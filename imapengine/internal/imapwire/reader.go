@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 )
 
@@ -310,6 +311,7 @@ func (r *Reader) ReadResponse() (*Response, error) {
 			return nil, err
 		}
 		if !ok {
+			resp.Lines, resp.Literals = clipSlack(resp.Lines), clipSlack(resp.Literals)
 			return resp, nil
 		}
 		if len(resp.Literals) >= r.lim.MaxLiterals {
@@ -369,4 +371,15 @@ func appendDoubling(s [][]byte, b []byte) [][]byte {
 		s = grown
 	}
 	return append(s, b)
+}
+
+// clipSlack returns s without the capacity appendDoubling left beyond an
+// eighth of its length: the response is live while it is parsed, and its
+// slice headers (24 bytes per line or literal) would otherwise count up to
+// twice.
+func clipSlack(s [][]byte) [][]byte {
+	if n := len(s); cap(s) > n+n/8+4 {
+		return slices.Clone(s)
+	}
+	return s
 }
