@@ -85,6 +85,7 @@ func TestDemoHandler(t *testing.T) {
 		{"/style.css", 200, "text/css", []string{".row"}, []string{"default-src 'self'"}, "DENY"},
 		{"/widget.html", 200, "text/html", []string{`data-testid="unread-count"`, `data-testid="widget-state"`, `src="widget.js"`}, []string{"frame-ancestors *", "script-src 'self'"}, ""},
 		{"/widget.js", 200, "text/javascript", []string{"/dev/token"}, []string{"frame-ancestors 'none'"}, "DENY"},
+		{"/shared-worker.js", 200, "text/javascript", []string{"onconnect"}, []string{"default-src 'self'"}, "DENY"},
 		{"/missing.js", 404, "", nil, []string{"default-src 'self'"}, "DENY"},
 	}
 	for _, tc := range tests {

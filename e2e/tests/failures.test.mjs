@@ -3,7 +3,7 @@
 // and a bridge that is down; each notice goes away once the cause is gone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openPage, tid, waitFor, waitState } from '../lib/browser.mjs';
+import { launch, openPage, tid, waitFor, waitState } from '../lib/browser.mjs';
 import { setup } from '../lib/fixture.mjs';
 
 /** notice returns the failure notice's {reason, state, summary, action, hidden}. */
@@ -28,6 +28,7 @@ async function waitNotice(page, reason, { state = '', timeout = 10_000 } = {}) {
 
 test('session limit, token refused and bridge down are shown in words', { timeout: 120_000 }, async () => {
   const w = await setup({ path: 'widget.html' });
+  let other;
   try {
     // Session limit: the widget page holds one session; four raw sockets of
     // the same user (opened from a page of the bridge's origin) make five.
@@ -48,7 +49,9 @@ test('session limit, token refused and bridge down are shown in words', { timeou
       // The holder's own widget may already count: then four sockets are one too many, which is the point.
       if (!/closed 4429/.test(String(e))) throw e;
     });
-    const sixth = await openPage(w.browser.context, w.bridge.url + 'widget.html');
+    // The pages of one browser share one session (SharedWorker), so the sixth comes from another browser.
+    other = await launch();
+    const sixth = await openPage(other.context, w.bridge.url + 'widget.html');
     const limit = await waitNotice(sixth.page, 'session_limit');
     assert.match(limit.summary, /Too many open sessions/);
     assert.match(limit.action, /Close other tabs/);
@@ -64,7 +67,8 @@ test('session limit, token refused and bridge down are shown in words', { timeou
       return (await sixth.page.getAttribute(tid('widget-state'), 'data-state')) === 'open';
     }, 'the sixth page open after a session ended', 15_000);
     assert.equal((await notice(sixth.page)).hidden, true, 'notice hidden once open');
-    await sixth.page.close();
+    await other.close();
+    other = undefined;
 
     // Token refused: this page's token endpoint hands out a token the bridge
     // cannot verify; the SDK asks once more, then stops and says so.
@@ -100,6 +104,7 @@ test('session limit, token refused and bridge down are shown in words', { timeou
     e.message += w.bridge.logTail();
     throw e;
   } finally {
+    await other?.close();
     await w.close();
   }
 });

@@ -1,13 +1,17 @@
 /**
  * The demo's connection: a dev token from POST /dev/token on every
- * (re)connect, and the IMAP password that came with it for login.
+ * (re)connect, and the IMAP password that came with it for login. All tabs
+ * (webmail and widget) share one bridge session (@imapbridge/sdk/shared).
  */
-import { connect, type Client } from "../../sdk/src/index.js";
+import type { Client } from "../../sdk/src/index.js";
+import { connectShared } from "../../sdk/src/shared.js";
 
 /** TOKEN_PATH is the bridge's loopback-only development token endpoint. */
 export const TOKEN_PATH = "/dev/token";
 /** WS_PATH is the bridge's WebSocket endpoint. */
 export const WS_PATH = "/ws";
+/** WORKER_PATH is the SDK's SharedWorker, which holds the one WebSocket all the demo's tabs share. */
+export const WORKER_PATH = "/shared-worker.js";
 
 /** DevToken is the answer of POST /dev/token. */
 interface DevToken {
@@ -39,8 +43,9 @@ export function openSession(onError: (e: unknown) => void): Session {
   let password = "";
   let user = "";
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const client = connect({
+  const client = connectShared({
     url: `${proto}//${location.host}${WS_PATH}`,
+    workerUrl: WORKER_PATH,
     token: async () => {
       const res = await fetch(TOKEN_PATH, { method: "POST", cache: "no-store", credentials: "same-origin" });
       if (!res.ok) throw new Error(`demo: token endpoint answered ${res.status}`);

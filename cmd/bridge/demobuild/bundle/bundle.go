@@ -23,10 +23,10 @@ const SourceDir = "web/demo/src"
 const OutputDir = "cmd/bridge/demo"
 
 // Outputs are the names of the built files, in a fixed order.
-var Outputs = []string{"index.html", "app.js", "widget.html", "widget.js", "style.css"}
+var Outputs = []string{"index.html", "app.js", "widget.html", "widget.js", "shared-worker.js", "style.css"}
 
 // entryPoints are the sources esbuild bundles; each yields the output of the same base name.
-var entryPoints = []string{"app.ts", "widget.ts", "style.css"}
+var entryPoints = []string{"app.ts", "widget.ts", "shared-worker.ts", "style.css"}
 
 // pages are copied from SourceDir with their indentation and blank lines removed.
 var pages = []string{"index.html", "widget.html"}
