@@ -100,7 +100,12 @@ func FuzzScannerValue(f *testing.F) {
 			if steps > len(line)+2 {
 				t.Fatal("no progress")
 			}
+			sk := *s // Skip consumes what Value does, building nothing
+			sk.Skip()
 			v := s.Value()
+			if s.Err() == nil && sk.Err() == nil && (sk.li != s.li || sk.pos != s.pos) {
+				t.Fatalf("Skip stopped at line %d offset %d, Value at line %d offset %d", sk.li, sk.pos, s.li, s.pos)
+			}
 			if s.Err() == nil && v.Kind == ValueList && depthOf(v) > fuzzLimits.MaxDepth {
 				t.Fatalf("depth %d over limit", depthOf(v))
 			}
