@@ -213,7 +213,7 @@ export type ServerFrame = HelloFrame | ResponseFrame | ErrorFrame | EventFrame;
 /** Op names a request operation. */
 export type Op =
   | "auth" | "login" | "imaplib" | "select" | "list" | "status" | "fetch" | "search" | "store" | "copy" | "move"
-  | "expunge" | "append" | "create" | "delete" | "rename" | "subscribe" | "unsubscribe" | "noop" | "logout";
+  | "expunge" | "append" | "download" | "upload" | "create" | "delete" | "rename" | "subscribe" | "unsubscribe" | "noop" | "logout";
 
 /** MEMBERS lists each op's members in canonical (fixture) order; nothing else is ever sent. */
 const MEMBERS: { readonly [K in Op]: readonly string[] } = {
@@ -226,6 +226,8 @@ const MEMBERS: { readonly [K in Op]: readonly string[] } = {
   store: ["uids", "mode", "flags", "silent", "unchangedSince"],
   copy: ["uids", "to"], move: ["uids", "to"], expunge: ["uids"],
   append: ["mailbox", "flags", "date", "message"],
+  download: ["mailbox", "uidValidity", "uid", "part", "cid", "disposition"],
+  upload: ["mailbox", "flags", "date", "size"],
   create: ["mailbox"], delete: ["mailbox"], subscribe: ["mailbox"], unsubscribe: ["mailbox"],
   rename: ["mailbox", "to"], noop: [], logout: [],
 };

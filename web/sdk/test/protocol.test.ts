@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { buildRequest, compactUids, parseFrame, parseUidSet, isProtocolError, isServerError, type Client } from "../src/index.js";
 import { inRanges, chunkUids } from "../src/uidset.js";
 import { openClient, FakeWebSocket } from "./helpers.js";
+import { downloadUrl, uploadMessage } from "../src/transfers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const testdata = join(here, "../../../bridge/protocol/testdata");
@@ -28,6 +29,8 @@ test("every server-frame fixture parses to the same data", () => {
 const calls: [string, (c: Client) => Promise<unknown>][] = [
   ["request_append.json", (c) => c.append("Sent", bytes("RnJvbTogYWxpY2VAZXhhbXBsZS5jb20NClN1YmplY3Q6IGhpDQoNCmhlbGxvDQo="), { flags: ["\\Seen"], date: new Date("2026-11-22T10:00:00Z") })],
   ["request_copy.json", (c) => c.copy("5:7", "Archive")],
+  ["request_download.json", (c) => downloadUrl(c, "http://localhost", { mailbox: "INBOX", uidValidity: 7, uid: 42, part: "2", disposition: "inline" })],
+  ["request_upload.json", (c) => uploadMessage(c, "http://localhost", "Drafts", new Blob([new Uint8Array(5242880)]), { flags: ["\\Draft"] })],
   ["request_create.json", (c) => c.create("Projects/2026")],
   ["request_delete.json", (c) => c.delete("Projects/2026")],
   ["request_expunge.json", (c) => c.expunge("5:7")],
