@@ -60,9 +60,10 @@ type fileConfig struct {
 	Upstreams          []upstreamConfig `json:"upstreams"`
 	Auth               authConfig       `json:"auth"`
 	Limits             bridge.Limits    `json:"limits"`
-	// Demo serves the demo page and a loopback-only development token
-	// endpoint for one IMAP account of an upstream (end-to-end tests, local
-	// trials against a real server). It needs auth.hmacSecretFile, whose
+	// Demo serves the demo page and a development token endpoint for one
+	// IMAP account of an upstream (end-to-end tests, local trials against a
+	// real server); the endpoint answers loopback clients only (the client
+	// being a trusted proxy's X-Forwarded-For hop). It needs auth.hmacSecretFile, whose
 	// secret signs the tokens. Never enable it in production.
 	Demo *demoConfig `json:"demo"`
 }

@@ -1,7 +1,7 @@
 // Command bridge serves the imapbridge WebSocket bridge. With no
 // configuration it runs the embedded default: an in-process IMAP server with
 // sample mail and new mail every few seconds, a development signing key, a
-// loopback-only token endpoint and the demo page.
+// development token endpoint and the demo page.
 package main
 
 import (

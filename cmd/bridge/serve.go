@@ -224,6 +224,30 @@ func startDev(ctx context.Context, log *slog.Logger, public string) (*devEnv, er
 	return &devEnv{srv: srv, signer: signer, cfg: cfg, user: user, password: pw, upstream: devUpstream, ttl: devTokenTTL}, nil
 }
 
+// clientAddr is r's peer address, or the last X-Forwarded-For hop when the
+// peer is one of trusted (as the bridge resolves it); the zero Addr if unknown.
+func clientAddr(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range trusted {
+		if !p.Contains(ip) {
+			continue
+		}
+		xff := r.Header.Get("X-Forwarded-For")
+		if i := strings.LastIndexByte(xff, ','); i >= 0 {
+			xff = xff[i+1:]
+		}
+		if a, err := netip.ParseAddr(strings.TrimSpace(xff)); err == nil {
+			return a.Unmap()
+		}
+		break
+	}
+	return ip
+}
+
 func (d *devEnv) close() {
 	if d.srv != nil {
 		d.srv.Close()
@@ -231,13 +255,26 @@ func (d *devEnv) close() {
 }
 
 // serveToken issues a development token for the demo user, with the demo
-// server's password (a fixed sample account) so the page can log in at once.
-// It answers only requests from loopback: the embedded default is a local demo.
+// server's password so the page can log in at once.
+//
+// For the embedded default (d.srv set) it answers any client: the token opens
+// only the in-process sample mailbox (its password is printed at start and
+// sent with every token anyway), it is signed by a key generated for this
+// process, and that key's verifier knows no upstream but the embedded one. So
+// `docker run -p 8080:8080`, whose requests arrive from the container
+// gateway's address, works, and nothing real is reachable with the token.
+//
+// For a configured demo (a "demo" section fronting a real account) it answers
+// only loopback clients, the client being the X-Forwarded-For hop of a
+// trusted proxy when there is one (a reverse proxy on the same host must not
+// make every visitor loopback).
 func (d *devEnv) serveToken(w http.ResponseWriter, r *http.Request) {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil || !ap.Addr().Unmap().IsLoopback() {
-		http.Error(w, "the development token endpoint is loopback-only", http.StatusForbidden)
-		return
+	if d.srv == nil {
+		if ip := clientAddr(r, d.cfg.TrustedProxies); !ip.IsLoopback() {
+			http.Error(w, fmt.Sprintf("the development token endpoint of a configured demo answers loopback clients only, not %s: "+
+				"open the page on the bridge's own machine, or run the embedded default", ip), http.StatusForbidden)
+			return
+		}
 	}
 	scopes, _ := auth.ParseScopes("write delete")
 	tok, err := d.signer.Sign(auth.Claims{Subject: d.user, Upstream: d.upstream, IMAPUser: d.user,

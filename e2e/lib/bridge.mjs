@@ -31,8 +31,9 @@ export class Bridge {
    * @param {string} [o.tokenTTL] the demo tokens' lifetime ("10m")
    * @param {string} [o.leeway] the verifier's clock-skew allowance, which also extends a session past exp ("" = default 30s)
    * @param {boolean} [o.tls] reach Dovecot over implicit TLS with its test CA (default) or plain
+   * @param {string[]} [o.trustedProxies] peers whose X-Forwarded-For the bridge believes
    */
-  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true }) {
+  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true, trustedProxies = [] }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapbridge-e2e-'));
     this.port = 0;
     this.proc = null;
@@ -47,6 +48,7 @@ export class Bridge {
       addr: '127.0.0.1:0',
       defaultUpstream: 'dovecot',
       upstreams: [upstream],
+      ...(trustedProxies.length > 0 ? { trustedProxies } : {}),
       auth: { issuer: ISSUER, audience: AUDIENCE, hmacSecretFile: secret, ...(leeway ? { leeway } : {}) },
       demo: { upstream: 'dovecot', imapUser: user.name, password: user.password, tokenTTL },
     }, null, 2));

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { launch, openPage, tid, waitFor, waitState } from '../lib/browser.mjs';
+import { Bridge } from '../lib/bridge.mjs';
+import { Dovecot } from '../lib/dovecot.mjs';
 import { setup } from '../lib/fixture.mjs';
 
 /** notice returns the failure notice's {reason, state, summary, action, hidden}. */
@@ -106,5 +108,38 @@ test('session limit, token refused and bridge down are shown in words', { timeou
   } finally {
     await other?.close();
     await w.close();
+  }
+});
+
+// A configured demo (real account) hands out tokens to loopback clients only.
+// The network here is loopback only, so the non-loopback visitor comes through
+// a trusted proxy hop (X-Forwarded-For, which the bridge believes from
+// 127.0.0.1): the page must say in words that and why it got no token.
+test('a refused development token is shown with the endpoint\'s reason', { timeout: 60_000 }, async () => {
+  const dovecot = Dovecot.fromEnv();
+  const bridge = new Bridge({ dovecot, user: dovecot.newUser(), trustedProxies: ['127.0.0.1/32'] });
+  await bridge.start();
+  const browser = await launch();
+  try {
+    const far = await browser.context.newPage();
+    await far.setExtraHTTPHeaders({ 'X-Forwarded-For': '192.0.2.10' });
+    for (const [path, state] of [['', 'conn-state'], ['widget.html', 'widget-state']]) {
+      await far.goto(bridge.url + path);
+      const n = await waitNotice(far, 'token_unavailable');
+      assert.match(n.summary, /could not get a sign-in token/);
+      const detail = await far.textContent(tid('failure-detail'));
+      assert.match(detail, /answered 403: .*loopback clients only, not 192\.0\.2\.10/);
+      assert.notEqual(await far.getAttribute(tid(state), 'data-state'), 'open');
+      console.log(`token endpoint refused (${path || 'webmail'}): "${n.summary}" / "${detail}"`);
+    }
+    // The same bridge from loopback: live.
+    const near = await openPage(browser.context, bridge.url + 'widget.html');
+    await waitState(near.page, 'open', { testid: 'widget-state' });
+  } catch (e) {
+    e.message += bridge.logTail();
+    throw e;
+  } finally {
+    await browser.close();
+    await bridge.close();
   }
 });

@@ -14,6 +14,7 @@ export class FailureNotice {
   readonly root: HTMLElement;
   private readonly summary: HTMLElement;
   private readonly action: HTMLElement;
+  private readonly detail: HTMLElement;
 
   /** Creates the notice and hands it to place (which puts it in the page); retry is the "Try now" button's action. */
   constructor(place: (notice: HTMLElement) => void, retry: () => void) {
@@ -22,6 +23,7 @@ export class FailureNotice {
     this.root.hidden = true;
     this.summary = el("strong", "failure-summary", "", "failure-summary");
     this.action = el("span", "failure-action", "", "failure-action");
+    this.detail = el("small", "failure-detail", "", "failure-detail");
     const button = el("button", "btn failure-retry", "Try now", "failure-retry");
     button.type = "button";
     button.addEventListener("click", (ev) => {
@@ -29,12 +31,12 @@ export class FailureNotice {
       ev.stopPropagation();
       retry();
     });
-    this.root.append(this.summary, " ", this.action, button);
+    this.root.append(this.summary, " ", this.action, button, this.detail);
     place(this.root);
   }
 
   /** show renders e: hidden when open or connecting without a reason, else the reason in words. */
-  show(e: Pick<ConnectionEvent, "state" | "reason" | "delayMs">): void {
+  show(e: Pick<ConnectionEvent, "state" | "reason" | "delayMs" | "error">): void {
     if (e.state === "open" || e.reason === undefined) {
       if (e.state === "open" || e.state === "closed") this.root.hidden = true;
       return;
@@ -45,6 +47,10 @@ export class FailureNotice {
     this.summary.textContent = words.summary;
     const wait = e.state === "reconnecting" && e.delayMs !== undefined && e.delayMs >= 1000 ? ` Next attempt in ${Math.round(e.delayMs / 1000)} s.` : "";
     this.action.textContent = words.action + wait;
+    // The token provider's own words (e.g. why the token endpoint refused) say more than any generic text.
+    const detail = e.reason === "token_unavailable" && e.error !== undefined && "detail" in e.error ? e.error.detail : "";
+    this.detail.textContent = detail;
+    this.detail.hidden = detail === "";
     this.root.hidden = false;
   }
 }

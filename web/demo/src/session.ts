@@ -48,7 +48,11 @@ export function openSession(onError: (e: unknown) => void): Session {
     workerUrl: WORKER_PATH,
     token: async () => {
       const res = await fetch(TOKEN_PATH, { method: "POST", cache: "no-store", credentials: "same-origin" });
-      if (!res.ok) throw new Error(`demo: token endpoint answered ${res.status}`);
+      if (!res.ok) {
+        // The endpoint says why in its body (e.g. a configured demo reached from a non-loopback address).
+        const why = (await res.text().catch(() => "")).trim().slice(0, 300);
+        throw new Error(`The token endpoint ${TOKEN_PATH} answered ${res.status}${why === "" ? "" : ": " + why}`);
+      }
       const body: unknown = await res.json();
       if (!isDevToken(body)) throw new Error("demo: malformed token answer");
       password = body.password;
