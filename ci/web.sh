@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../web"
 npm ci --no-audit --no-fund
 npm test
+node sdk/scripts/pack-check.mjs # docs/embedding.md §1: npm pack, install, import, type-check
