@@ -238,3 +238,63 @@ func TestThrottledFetch(t *testing.T) {
 		t.Fatalf("heap grew by %d bytes during a streamed %d-byte FETCH", growth, bigSize)
 	}
 }
+
+// E5 (link side): the server's port goes away during IDLE (every connection
+// closed, new ones refused) and comes back on the same port 2 s later: the
+// idle loop ends with an error at once, a new connection on the same address
+// works, and mail delivered meanwhile is all there.
+func TestServerGoneDuringIdle(t *testing.T) {
+	s := dovecottest.Start(t)
+	p := faults.Start(t, s.PlainAddr)
+	user, pw := s.NewUser(t)
+	opts := imapengine.Options{CommandTimeout: 2 * time.Second, AllowPlaintextAuth: true}
+	ctx, cancel := context.WithTimeout(t.Context(), scenarioTimeout)
+	defer cancel()
+	c, err := imapengine.Dial(ctx, p.Addr, &opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Shutdown() }()
+	if _, err := c.Login(ctx, user, pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select(ctx, "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.IdleLoop(ctx, nil) }()
+	time.Sleep(300 * time.Millisecond)
+	p.Down()
+	select {
+	case err := <-done:
+		if err == nil || ctx.Err() != nil {
+			t.Fatalf("idle loop after the server went away: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("idle loop did not notice the closed connection")
+	}
+	const n = 3
+	for i := range n {
+		s.Deliver(t, user, []byte(fmt.Sprintf("Subject: while down %d\r\n\r\nx\r\n", i)))
+	}
+	if c2, err := imapengine.Dial(ctx, p.Addr, &opts); err == nil {
+		_ = c2.Shutdown()
+		t.Fatal("dial while the server is down succeeded")
+	}
+	time.Sleep(2 * time.Second)
+	p.Up(t)
+	c2, err := imapengine.Dial(ctx, p.Addr, &opts)
+	if err != nil {
+		t.Fatalf("dial after restart on the same port: %v", err)
+	}
+	defer func() { _ = c2.Shutdown() }()
+	if _, err := c2.Login(ctx, user, pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Select(ctx, "INBOX", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := c2.MailboxSize(); got != n {
+		t.Fatalf("after restart INBOX has %d messages, want %d", got, n)
+	}
+}
