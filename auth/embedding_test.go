@@ -18,7 +18,7 @@ func embeddingBlock(t *testing.T, lang string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)```" + lang + "\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	m := regexp.MustCompile("(?s)```"+lang+"\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
 	if len(m) != 1 {
 		t.Fatalf("docs/embedding.md has %d ```%s blocks, want 1", len(m), lang)
 	}
