@@ -17,13 +17,18 @@ bash ci/lint.sh
 run_dir=$(mktemp -d /tmp/imapbridge-run.XXXXXX)
 chmod 755 "$run_dir" # the mail user reaches its mail below it
 export IMAPBRIDGE_DOVECOT_DIR="${IMAPBRIDGE_DOVECOT_DIR:-$run_dir/dovecot}"
+export IMAPBRIDGE_POSTFIX_DIR="${IMAPBRIDGE_POSTFIX_DIR:-$run_dir/postfix}"
 cleanup() {
+	bash e2e/servers/postfix.sh stop || true
 	bash e2e/servers/dovecot.sh stop || true
 	rm -rf "$run_dir"
 }
 trap cleanup EXIT
 bash e2e/servers/dovecot.sh start >&2
 eval "$(bash e2e/servers/dovecot.sh env)"
+# Postfix (submission with SASL through Dovecot, LMTP into it) for submit/.
+bash e2e/servers/postfix.sh start >&2
+eval "$(bash e2e/servers/postfix.sh env)"
 go test -race -count=1 -timeout 15m ./...
 bash ci/web.sh
 bash ci/e2e.sh

@@ -8,7 +8,10 @@
 # directory of its own (/tmp/imapbridge-run.*/dovecot); the default is only
 # for a developer's bare "go test" (internal/dovecottest starts it then).
 # Ports are picked free at each start, so instances never share them. Runs as root (as CI does); on a fresh Debian
-# machine it installs dovecot-imapd and openssl with apt-get when missing.
+# machine it installs dovecot-imapd, dovecot-lmtpd and openssl with apt-get
+# when missing. Besides IMAP it serves LMTP, SASL auth and a recipient check
+# (quota-status) on Unix sockets in $DIR/run for the Postfix fixture
+# (e2e/servers/postfix.sh), which delivers into this instance.
 #
 #   start   install if needed, write config, start, wait for the greeting (idempotent)
 #   stop    stop this instance only and wait for its processes to exit (idempotent)
@@ -25,6 +28,7 @@ RUN="$DIR/run"
 LOG="$DIR/dovecot.log"
 ENVFILE="$DIR/env"
 IMAP_BIN=/usr/lib/dovecot/imap
+LMTP_BIN=/usr/lib/dovecot/lmtp
 MAIL_USER=imapbridge-mail
 START_TIMEOUT=20 # seconds to wait for the greeting
 STOP_TIMEOUT=10  # seconds to wait for processes to exit
@@ -39,14 +43,14 @@ die() {
 }
 
 install_dovecot() {
-	if command -v dovecot >/dev/null 2>&1 && [[ -x $IMAP_BIN ]] && command -v openssl >/dev/null 2>&1; then
+	if command -v dovecot >/dev/null 2>&1 && [[ -x $IMAP_BIN && -x $LMTP_BIN ]] && command -v openssl >/dev/null 2>&1; then
 		return
 	fi
 	[[ $(id -u) -eq 0 ]] || die "dovecot is missing and installing it needs root"
-	log "installing dovecot-imapd and openssl"
+	log "installing dovecot-imapd, dovecot-lmtpd and openssl"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >&2
-	apt-get install -y -qq -o DPkg::Lock::Timeout=600 dovecot-imapd openssl >&2
+	apt-get install -y -qq -o DPkg::Lock::Timeout=600 dovecot-imapd dovecot-lmtpd openssl >&2
 }
 
 # mail_user creates the unprivileged owner of the test mail if needed.
@@ -138,8 +142,9 @@ instance_name = imapbridge-dovecot
 base_dir = $RUN
 state_dir = $DIR/state
 log_path = $LOG
-protocols = imap
+protocols = imap lmtp
 listen = 127.0.0.1
+postmaster_address = postmaster@example.test
 shutdown_clients = yes
 
 ssl = yes
@@ -200,6 +205,11 @@ plugin {
   acl_user = %u
   quota = maildir:User quota
   quota_rule = *:storage=$QUOTA_STORAGE
+  # quota-status answers Postfix's RCPT check (e2e/servers/postfix.sh):
+  # an unknown user is refused at RCPT time, like a real provider does.
+  quota_status_success = DUNNO
+  quota_status_nouser = 550 5.1.1 User unknown
+  quota_status_overquota = 552 5.2.2 Mailbox is full
 }
 
 service imap-login {
@@ -215,6 +225,25 @@ service imap-login {
 }
 service imap {
   process_limit = 256
+}
+# For the Postfix fixture: delivery by LMTP, SASL for its submission
+# listener, and the recipient check. Unix sockets in base_dir only.
+service lmtp {
+  unix_listener lmtp {
+    mode = 0666
+  }
+}
+service auth {
+  unix_listener auth-postfix {
+    mode = 0666
+  }
+}
+service quota-status {
+  executable = quota-status -p postfix
+  unix_listener quota-status {
+    mode = 0666
+  }
+  client_limit = 1
 }
 # Every test logs in from 127.0.0.1: no growing penalty after failed logins
 # (the auth process then logs once that anvil-auth-penalty is refused).
