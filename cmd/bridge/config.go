@@ -10,11 +10,13 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge"
+	"github.com/imapbridge/imapbridge/internal/devserver"
 )
 
 // options are the command line and environment settings.
@@ -24,6 +26,10 @@ type options struct {
 	logLevel   string
 	logFormat  string
 	healthOnly bool // -healthcheck: probe a running bridge's /healthz and exit
+	// The embedded default's generated mail: one message every mailEvery,
+	// at most mailMax of them (0: none, -1: no cap).
+	mailEvery time.Duration
+	mailMax   int
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -40,6 +46,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.configPath, "config", env("IMAPBRIDGE_CONFIG", ""), "JSON configuration file (env IMAPBRIDGE_CONFIG); none runs the embedded demo")
 	fs.StringVar(&o.logLevel, "log-level", env("IMAPBRIDGE_LOG_LEVEL", "info"), "debug, info, warn or error (env IMAPBRIDGE_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("IMAPBRIDGE_LOG_FORMAT", "json"), "json or text (env IMAPBRIDGE_LOG_FORMAT)")
+	fs.DurationVar(&o.mailEvery, "demo-mail-every", envDuration(getenv, "IMAPBRIDGE_DEMO_MAIL_EVERY", devserver.DefaultDeliverInterval),
+		"embedded demo: a new sample message every this long (env IMAPBRIDGE_DEMO_MAIL_EVERY; Go duration, e.g. 10s)")
+	fs.IntVar(&o.mailMax, "demo-mail-max", envInt(getenv, "IMAPBRIDGE_DEMO_MAIL_MAX", devserver.DefaultDeliverMax),
+		"embedded demo: stop after this many new messages; 0 none, -1 no cap (env IMAPBRIDGE_DEMO_MAIL_MAX)")
 	fs.BoolVar(&o.healthOnly, "healthcheck", false, "probe http://ADDR/healthz of a running bridge and exit 0 if healthy (for container health checks)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -48,6 +58,23 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return o, nil
+}
+
+// envDuration is the Go duration in the environment variable k, or def
+// when it is unset or unparsable (the flag's usage names the variable).
+func envDuration(getenv func(string) string, k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(k)); err == nil {
+		return d
+	}
+	return def
+}
+
+// envInt is the integer in the environment variable k, or def.
+func envInt(getenv func(string) string, k string, def int) int {
+	if n, err := strconv.Atoi(getenv(k)); err == nil {
+		return n
+	}
+	return def
 }
 
 // fileConfig is the JSON configuration file for a real deployment.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
+	"github.com/imapbridge/imapbridge/internal/devserver"
 	"github.com/imapbridge/imapbridge/internal/dovecottest"
 )
 
@@ -164,7 +167,7 @@ func (s *wsSession) call(req map[string]any) map[string]any {
 // TestRunEmbedded runs the embedded default: page with CSP, dev token,
 // login, list, INBOX, fetch, an exists event for delivered mail, clean stop.
 func TestRunEmbedded(t *testing.T) {
-	url, stop := startRun(t, []string{"-addr", "127.0.0.1:0", "-log-level", "error"})
+	url, stop := startRun(t, []string{"-addr", "127.0.0.1:0", "-log-level", "error", "-demo-mail-every", "1s", "-demo-mail-max", "10"})
 	resp, err := http.Get(url + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +199,7 @@ func TestRunEmbedded(t *testing.T) {
 	if len(r["messages"].([]any)) != 5 {
 		t.Errorf("fetch: %v", r)
 	}
-	// New mail arrives every 5 s (devserver.DefaultDeliverInterval).
+	// New mail arrives every second (-demo-mail-every).
 	deadline := time.Now().Add(8 * time.Second)
 	for {
 		f := s.read(time.Until(deadline))
@@ -258,6 +261,40 @@ func TestRunConfigFile(t *testing.T) {
 	s.drain()
 	if err := stop(); err != nil {
 		t.Fatalf("run returned %v", err)
+	}
+}
+
+// TestRunHelp: -h and -help print the usage (every flag) and end with
+// flag.ErrHelp, which main turns into exit status 0.
+func TestRunHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var out, errOut syncBuffer
+		err := run(t.Context(), []string{arg}, func(string) string { return "" }, &out, &errOut)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%s: %v, want flag.ErrHelp", arg, err)
+		}
+		for _, want := range []string{"Usage of bridge", "-config", "-demo-mail-every", "-demo-mail-max"} {
+			if !strings.Contains(errOut.String(), want) {
+				t.Errorf("%s: usage lacks %q:\n%s", arg, want, errOut.String())
+			}
+		}
+	}
+}
+
+// TestDemoMailFlags: the demo-mail knob from flags and environment.
+func TestDemoMailFlags(t *testing.T) {
+	env := map[string]string{"IMAPBRIDGE_DEMO_MAIL_EVERY": "10s", "IMAPBRIDGE_DEMO_MAIL_MAX": "7"}
+	o, err := parseFlags(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || o.mailEvery != 10*time.Second || o.mailMax != 7 {
+		t.Fatalf("env: %+v %v", o, err)
+	}
+	o, err = parseFlags([]string{"-demo-mail-every", "1m", "-demo-mail-max", "-1"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || o.mailEvery != time.Minute || o.mailMax != -1 {
+		t.Fatalf("flags: %+v %v", o, err)
+	}
+	o, err = parseFlags(nil, func(string) string { return "" }, io.Discard)
+	if err != nil || o.mailEvery != devserver.DefaultDeliverInterval || o.mailMax != devserver.DefaultDeliverMax {
+		t.Fatalf("defaults: %+v %v", o, err)
 	}
 }
 

@@ -73,7 +73,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer ln.Close()
 	public = "http://" + displayAddr(ln.Addr().String())
 	if o.configPath == "" {
-		dev, err = startDev(ctx, log, public)
+		dev, err = startDev(ctx, log, public, o)
 		if err != nil {
 			return err
 		}
@@ -90,11 +90,16 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var api http.Handler = br
+	if dev != nil && dev.srv != nil {
+		api = ownPageOrigin(public, br)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/ws", br)
-	mux.Handle("/healthz", br)
-	mux.Handle("/readyz", br)
+	mux.Handle("/ws", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
 	mux.Handle("/metrics", br)
+	mux.Handle(bridge.TransferPath, api) // downloads and uploads (one-time tickets bound to the page's Origin)
 	if dev != nil {
 		mux.HandleFunc("POST /dev/token", dev.serveToken)
 		mux.Handle("/", demoHandler())
@@ -137,6 +142,25 @@ func pageOrigins(public string) []string {
 		origins = append(origins, strings.Replace(public, "://localhost:", "://127.0.0.1:", 1))
 	}
 	return origins
+}
+
+// ownPageOrigin lets the embedded default's page open the WebSocket from
+// whatever address the browser used to reach it (a LAN address, a published
+// container port, a host name): a request whose Origin is this very request's
+// http://Host — the page this server served — goes to h as if from public,
+// an origin h allows. Every other Origin goes to h unchanged, so other sites
+// are still refused. A DNS-rebinding page could pass as its own host; that
+// gives it the in-process sample mailbox, which the embedded default's token
+// endpoint hands to anyone anyway (serveToken), and never a configured
+// upstream: configured bridges do not get this handler.
+func ownPageOrigin(public string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o := r.Header.Get("Origin"); o != "" && r.Host != "" && strings.EqualFold(o, "http://"+r.Host) && r.TLS == nil {
+			r = r.Clone(r.Context())
+			r.Header.Set("Origin", public)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // displayAddr turns a listen address into one a browser can open.
@@ -189,8 +213,12 @@ func configDemo(cfg *bridge.Config, f loaded, public string) (*devEnv, error) {
 	return &devEnv{signer: signer, cfg: *cfg, user: f.demo.IMAPUser, password: f.demo.Password, upstream: ups, ttl: ttl}, nil
 }
 
-func startDev(ctx context.Context, log *slog.Logger, public string) (*devEnv, error) {
-	srv, err := devserver.Start(ctx, devserver.Options{Logger: log})
+func startDev(ctx context.Context, log *slog.Logger, public string, o options) (*devEnv, error) {
+	dopts := devserver.Options{Logger: log, Deliver: o.mailEvery, DeliverMax: o.mailMax}
+	if o.mailEvery <= 0 || o.mailMax == 0 {
+		dopts.Deliver = -1 // no generated mail
+	}
+	srv, err := devserver.Start(ctx, dopts)
 	if err != nil {
 		return nil, err
 	}

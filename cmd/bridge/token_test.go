@@ -18,7 +18,7 @@ import (
 // published Docker port arrives from the gateway's address); a configured
 // demo only to loopback clients, resolved through trusted proxies.
 func TestServeTokenClients(t *testing.T) {
-	embedded, err := startDev(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), "http://localhost:8080")
+	embedded, err := startDev(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), "http://localhost:8080", options{mailEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,5 +61,34 @@ func TestServeTokenClients(t *testing.T) {
 				t.Fatalf("status %d body %q, want %d containing %q", w.Code, w.Body.String(), tc.want, tc.body)
 			}
 		})
+	}
+}
+
+// TestOwnPageOrigin: the embedded default maps an Origin equal to the
+// request's own http://Host (its page, reached by any address) to the public
+// origin, and leaves every other Origin as it came.
+func TestOwnPageOrigin(t *testing.T) {
+	var got string
+	h := ownPageOrigin("http://localhost:8080", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Get("Origin") }))
+	for _, tt := range []struct{ host, origin, want string }{
+		{"192.0.2.2:8080", "http://192.0.2.2:8080", "http://localhost:8080"},
+		{"mail.lan:8080", "http://MAIL.lan:8080", "http://localhost:8080"},
+		{"192.0.2.2:8080", "http://evil.example", "http://evil.example"},
+		{"192.0.2.2:8080", "http://192.0.2.2:9090", "http://192.0.2.2:9090"},
+		{"192.0.2.2:8080", "https://192.0.2.2:8080", "https://192.0.2.2:8080"},
+		{"192.0.2.2:8080", "", ""},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/ws", nil)
+		r.Host = tt.host
+		if tt.origin != "" {
+			r.Header.Set("Origin", tt.origin)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != tt.want {
+			t.Errorf("Host %s Origin %q: passed on %q, want %q", tt.host, tt.origin, got, tt.want)
+		}
+		if r.Header.Get("Origin") != tt.origin {
+			t.Errorf("the caller's request was changed")
+		}
 	}
 }

@@ -126,3 +126,83 @@ export class Bridge {
     }
   }
 }
+
+/**
+ * Embedded is the binary's embedded default (no configuration: in-process
+ * IMAP server with sample mail, open token endpoint), as `docker run` starts
+ * it, listening on addr (default all interfaces, a free port).
+ */
+export class Embedded {
+  /**
+   * @param {object} [o]
+   * @param {string} [o.addr] listen address ("0.0.0.0:0")
+   * @param {string[]} [o.args] extra flags (-demo-mail-every, -demo-mail-max)
+   */
+  constructor({ addr = '0.0.0.0:0', args = [] } = {}) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapbridge-e2e-embedded-'));
+    this.logFile = path.join(this.dir, 'bridge.log');
+    this.addr = addr;
+    this.args = args;
+    this.port = 0;
+    this.proc = null;
+  }
+
+  /** start runs the binary and resolves with the port once /healthz answers. */
+  async start() {
+    const log = fs.openSync(this.logFile, 'a');
+    const proc = spawn(BINARY, ['-addr', this.addr, '-log-format', 'text', ...this.args], { stdio: ['ignore', 'pipe', log] });
+    fs.closeSync(log);
+    this.proc = proc;
+    this.exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
+    this.stdout = '';
+    this.port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`e2e/bridge: no start line in ${START_TIMEOUT_MS} ms${this.logTail()}`)), START_TIMEOUT_MS);
+      proc.stdout.on('data', (d) => {
+        this.stdout += d;
+        const m = /open http:\/\/[^:/]+:(\d+)\//.exec(this.stdout);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+      this.exited.then(({ code, sig }) => { clearTimeout(timer); reject(new Error(`e2e/bridge: exited (${code ?? sig}) at start${this.logTail()}`)); });
+    });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${this.port}/healthz`)).ok) return this.port;
+      } catch {
+        // not yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`e2e/bridge: /healthz not ready${this.logTail()}`);
+  }
+
+  /** close sends SIGTERM, waits for the exit (SIGKILL after STOP_TIMEOUT_MS), removes the directory and returns the exit. */
+  async close() {
+    let exit = null;
+    const p = this.proc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      exit = await this.exited;
+      clearTimeout(t);
+    }
+    this.proc = null;
+    const log = this.log();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    return { exit, log };
+  }
+
+  /** log returns the bridge's log so far. */
+  log() {
+    try {
+      return fs.readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** logTail returns the end of the bridge's log, for failure messages. */
+  logTail() {
+    return '\n--- bridge log (tail) ---\n' + this.log().slice(-LOG_TAIL_BYTES);
+  }
+}

@@ -16,13 +16,32 @@ import (
 	"net/mail"
 	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 )
 
-// RemoteImageURL is the remote image every HTML sample links to, so a client's
-// "remote images blocked" path is exercised. It is under a reserved domain and
-// is never fetched by this package.
-const RemoteImageURL = "https://example.com/x.png"
+// BannerWidth and BannerHeight are the size of the banner image every HTML
+// sample carries inline as a data: URI (bannerDataURI): it shows without a
+// network fetch, so no Content-Security-Policy blocks it and no "remote
+// images" prompt hides it.
+const (
+	BannerWidth  = 120
+	BannerHeight = 40
+)
+
+// bannerDataURI is the HTML samples' banner, a PNG gradient as a data: URI
+// (about 300 bytes, built once).
+var bannerDataURI = sync.OnceValue(func() string {
+	img := image.NewRGBA(image.Rect(0, 0, BannerWidth, BannerHeight))
+	for y := range BannerHeight {
+		for x := range BannerWidth {
+			img.Set(x, y, color.RGBA{0x3b, uint8(0x82 + x/3), uint8(0xf6 - y), 0xff})
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img) // encoding an in-memory RGBA image into a buffer cannot fail
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+})
 
 // base64LineLength is the line length of base64 bodies (RFC 2045 §6.8 allows 76).
 const base64LineLength = 76
@@ -188,7 +207,7 @@ func plainBody(spec *mailSpec) string {
 	return b.String()
 }
 
-// htmlBody is the text/html rendering of spec: inline styles and one remote image.
+// htmlBody is the text/html rendering of spec: inline styles and one inline (data:) image.
 func htmlBody(spec *mailSpec) string {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n")
@@ -199,7 +218,7 @@ func htmlBody(spec *mailSpec) string {
 		b.WriteString(strings.ReplaceAll(html.EscapeString(p), "\n", "<br>\n"))
 		b.WriteString("</p>\n")
 	}
-	b.WriteString("<p><img src=\"" + RemoteImageURL + "\" alt=\"banner\" width=\"120\" height=\"40\"></p>\n")
+	fmt.Fprintf(&b, "<p><img src=\"%s\" alt=\"banner\" width=\"%d\" height=\"%d\"></p>\n", bannerDataURI(), BannerWidth, BannerHeight)
 	b.WriteString("<p style=\"color: #6b7280; font-size: 13px;\">")
 	b.WriteString(strings.ReplaceAll(html.EscapeString(spec.signature), "\n", "<br>\n"))
 	b.WriteString("</p>\n</div>\n</body></html>\n")

@@ -2,8 +2,8 @@
 // ./cmd/bridge` uses when it has no configuration: an in-process server
 // (github.com/emersion/go-imap/v2's imapserver with its in-memory backend,
 // imapmemserver) listening on a loopback port, with one demo user, realistic
-// sample mail in several folders, and new mail delivered to INBOX every few
-// seconds so live push is visible.
+// sample mail in several folders, and new mail delivered to INBOX now and
+// then (Options.Deliver, Options.DeliverMax) so live push is visible.
 //
 // It speaks plain IMAP (no TLS) and accepts LOGIN in the clear, which is only
 // acceptable because it listens on 127.0.0.1. It is a development aid, not a
@@ -41,8 +41,13 @@ const (
 	DefaultUser     = "demo"
 	DefaultPassword = "demo"
 	// DefaultDeliverInterval is how often new mail arrives when
-	// Options.Deliver is zero.
-	DefaultDeliverInterval = 5 * time.Second
+	// Options.Deliver is zero: calm enough that a demo left open does not
+	// bury its sample mail.
+	DefaultDeliverInterval = 30 * time.Second
+	// DefaultDeliverMax is how many messages automatic delivery brings
+	// when Options.DeliverMax is zero; then it stops (Server.Deliver still
+	// works).
+	DefaultDeliverMax = 20
 	// MinDeliverInterval is the shortest accepted delivery interval; shorter
 	// positive values are raised to it so a typo cannot flood the server.
 	MinDeliverInterval = 100 * time.Millisecond
@@ -76,6 +81,10 @@ type Options struct {
 	// automatic delivery (Server.Deliver still works), and positive values
 	// below MinDeliverInterval are raised to it.
 	Deliver time.Duration
+	// DeliverMax caps automatic delivery: after this many new messages it
+	// stops. 0 means DefaultDeliverMax, a negative value means no cap (INBOX
+	// stays bounded by MaxInboxMessages either way).
+	DeliverMax int
 	// Logger receives the server's warnings and delivery errors; nil
 	// discards them.
 	Logger *slog.Logger
@@ -151,11 +160,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go s.serve(&trackingListener{Listener: ln, s: s})
 	if interval > 0 {
 		s.wg.Add(1)
-		go s.deliverLoop(interval)
+		go s.deliverLoop(interval, deliverMax(opts.DeliverMax))
 	}
 	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.Close() })
 	logger.Info("devserver: listening", "addr", ln.Addr().String(), "user", name)
 	return s, nil
+}
+
+// deliverMax resolves Options.DeliverMax: the number of automatic
+// deliveries, or -1 for no cap.
+func deliverMax(n int) int {
+	switch {
+	case n == 0:
+		return DefaultDeliverMax
+	case n < 0:
+		return -1
+	}
+	return n
 }
 
 // resolve applies the defaults of opts and validates it.
@@ -277,12 +298,13 @@ func (s *Server) serve(ln net.Listener) {
 	}
 }
 
-// deliverLoop calls Deliver every interval until Close.
-func (s *Server) deliverLoop(interval time.Duration) {
+// deliverLoop calls Deliver every interval until Close or until it has
+// delivered limit messages (limit < 0: no cap).
+func (s *Server) deliverLoop(interval time.Duration, limit int) {
 	defer s.wg.Done()
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
+	for n := 0; limit < 0 || n < limit; n++ {
 		select {
 		case <-s.done:
 			return

@@ -327,6 +327,44 @@ func TestAutomaticDelivery(t *testing.T) {
 	t.Fatal("no automatic delivery")
 }
 
+// TestDeliverMax: automatic delivery stops after Options.DeliverMax
+// messages; Deliver itself still works.
+func TestDeliverMax(t *testing.T) {
+	const limit = 2
+	s := startTest(t, Options{Deliver: MinDeliverInterval, DeliverMax: limit})
+	c := dial(t, s, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	count := func() uint32 {
+		st, err := c.MailboxStatus(ctx, "INBOX", "MESSAGES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Messages
+	}
+	for deadline := time.Now().Add(testTimeout); count() < inboxSeedCount+limit; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("INBOX has %d messages, want %d", count(), inboxSeedCount+limit)
+		}
+	}
+	// Ten more intervals: nothing more arrives (this can only miss a bug, never fail a correct server).
+	time.Sleep(10 * MinDeliverInterval)
+	if n := count(); n != inboxSeedCount+limit {
+		t.Fatalf("INBOX has %d messages after the cap of %d deliveries", n, limit)
+	}
+	if err := s.Deliver(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != inboxSeedCount+limit+1 {
+		t.Fatalf("Deliver after the cap: %d messages", n)
+	}
+	for _, tt := range []struct{ in, want int }{{0, DefaultDeliverMax}, {-1, -1}, {-7, -1}, {3, 3}} {
+		if got := deliverMax(tt.in); got != tt.want {
+			t.Errorf("deliverMax(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestTrimInbox(t *testing.T) {
 	s := startTest(t, Options{})
 	tests := []struct{ keep, want uint32 }{

@@ -45,6 +45,9 @@ export function openSession(onError: (e: unknown) => void): Session {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   const client = connectShared({
     url: `${proto}//${location.host}${WS_PATH}`,
+    // A page that itself came over plain http (the embedded demo reached through a LAN address or a
+    // published container port) gains nothing from refusing ws:// to its own host: the token came the same way.
+    allowInsecure: proto === "ws:",
     workerUrl: WORKER_PATH,
     token: async () => {
       const res = await fetch(TOKEN_PATH, { method: "POST", cache: "no-store", credentials: "same-origin" });

@@ -1,0 +1,62 @@
+// The Docker demo without Docker: the binary's embedded default listening on
+// all interfaces (as the image runs it), reached by the browser through a
+// non-loopback address of this machine (eth0's, not localhost), so the token
+// request and the WebSocket arrive from a non-loopback peer and Origin, as a
+// published container port's do. The page must go live and show new mail.
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { test } from 'node:test';
+import { launch, openPage, rowUids, tid, waitFor, waitState } from '../lib/browser.mjs';
+import { Embedded } from '../lib/bridge.mjs';
+
+/** MAIL_EVERY and MAIL_MAX are the demo-mail knob of this run: quick, and few. */
+const MAIL_EVERY = '2s';
+const MAIL_MAX = 15;
+
+/** externalIPv4 returns a non-internal IPv4 address of this machine, or ''. */
+function externalIPv4() {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('169.254.')) return a.address;
+  }
+  return '';
+}
+
+test('the embedded demo through a non-loopback address goes live and shows new mail', { timeout: 90_000 }, async (t) => {
+  const ip = externalIPv4();
+  if (ip === '') {
+    t.skip('this machine has no non-loopback IPv4 address');
+    return;
+  }
+  const br = new Embedded({ args: ['-demo-mail-every', MAIL_EVERY, '-demo-mail-max', String(MAIL_MAX)] });
+  let browser;
+  try {
+    const port = await br.start();
+    browser = await launch();
+    const origin = `http://${ip}:${port}`;
+    const { page, tokens, errors } = await openPage(browser.context, origin + '/');
+    const consoleErrors = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    await waitState(page, 'open', { timeout: 20_000 });
+    assert.ok(tokens() >= 1, 'the page got a token from POST /dev/token over the non-loopback address');
+    const wsUrls = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+    await page.waitForSelector(tid('message-row'));
+    const first = Math.max(...await rowUids(page));
+    // Live: the embedded server delivers MAIL_MAX messages, one every MAIL_EVERY.
+    const newest = await waitFor(async () => {
+      const top = Math.max(...await rowUids(page));
+      return top > first ? top : 0;
+    }, 'a generated message in the list', 15_000);
+    await page.waitForSelector(tid('toast', ':has-text("New mail")'), { timeout: 5000 });
+    assert.equal(await page.getAttribute(tid('conn-state'), 'data-state'), 'open');
+    assert.equal(new URL(page.url()).hostname, ip, 'still on the non-loopback address');
+    assert.deepEqual(errors, [], 'uncaught page errors');
+    assert.deepEqual(consoleErrors, [], 'console errors (CSP, network)');
+    console.log(`embedded demo via ${origin}: open, newest uid ${first} -> ${newest}, ${tokens()} token request(s); resources ${wsUrls.length}`);
+  } catch (e) {
+    e.message += br.logTail();
+    throw e;
+  } finally {
+    await browser?.close();
+    await br.close();
+  }
+});
