@@ -50,16 +50,21 @@ func TestEmbeddingMintExamples(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "mint.mjs"), []byte(embeddingBlock(t, "js")), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "mint.py"), []byte(embeddingBlock(t, "python")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatalf("the Node example needs node (Node.js 20+, as ci/web.sh does): %v", err)
 	}
+	python := pythonWithJWT(t)
 	for _, tc := range []struct {
 		name string
 		cmd  *exec.Cmd
 	}{
 		{"go", exec.Command("go", "run", "./"+filepath.Base(dir), "alice@example.com")},
 		{"node", exec.Command(node, filepath.Join(filepath.Base(dir), "mint.mjs"), "alice@example.com")},
+		{"python", exec.Command(python, filepath.Join(filepath.Base(dir), "mint.py"), "alice@example.com")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cmd.Dir = ".."
@@ -78,4 +83,23 @@ func TestEmbeddingMintExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pythonWithJWT returns a Python 3 that imports PyJWT: $IMAPBRIDGE_PYTHON,
+// python3 on PATH, or Debian's /usr/bin/python3 (python3-jwt, which ci/test.sh
+// installs when missing).
+func pythonWithJWT(t *testing.T) string {
+	t.Helper()
+	cands := []string{os.Getenv("IMAPBRIDGE_PYTHON"), "python3", "/usr/bin/python3"}
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		p, err := exec.LookPath(c)
+		if err == nil && exec.Command(p, "-c", "import jwt").Run() == nil {
+			return p
+		}
+	}
+	t.Fatalf("the Python example needs PyJWT: apt-get install python3-jwt (or pip install pyjwt; IMAPBRIDGE_PYTHON names the interpreter)")
+	return ""
 }

@@ -29,6 +29,10 @@ eval "$(bash e2e/servers/dovecot.sh env)"
 # Postfix (submission with SASL through Dovecot, LMTP into it) for submit/.
 bash e2e/servers/postfix.sh start >&2
 eval "$(bash e2e/servers/postfix.sh env)"
+# PyJWT for the embedding guide's Python example (auth/embedding_test.go): Debian's python3-jwt.
+if ! /usr/bin/python3 -c 'import jwt' 2>/dev/null && ! python3 -c 'import jwt' 2>/dev/null; then
+	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 python3-jwt; } >&2
+fi
 go test -race -count=1 -timeout 15m ./...
 bash ci/web.sh
 bash ci/e2e.sh
