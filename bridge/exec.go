@@ -62,6 +62,9 @@ func (s *session) idleUntilRequest() bool {
 	case r := <-s.requests:
 		stop()
 		if err := <-done; err != nil {
+			// Leaving IDLE failed (a dead or half-open link): the request,
+			// already taken from the queue, is answered too (security F13).
+			s.sendRequestError(r.req.RequestID(), err)
 			s.upstreamLost()
 			return false
 		}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dovecot.sh start|stop|restart|resume|status|env — a private Dovecot for the live test suite.
+# dovecot.sh start|stop|restart|resume|crash|status|env — a private Dovecot for the live test suite.
 #
 # It never touches /etc/dovecot or the system instance: everything (config,
 # certificates, users, mail, sockets, log) lives in one state directory,
@@ -18,6 +18,9 @@
 #   restart stop, then resume (the end-to-end "Dovecot restarted" scenario)
 #   resume  start a stopped instance again on the SAME ports with its users and
 #           mail kept (start, by contrast, picks new ports and empties the mail)
+#   crash   kill -9 the instance's master and every child at once, leaving its
+#           pid file and sockets behind as a crash does (security.md E5); bring
+#           it back with resume
 #   status  exit 0 when this instance answers, 1 otherwise
 #   env     print shell-sourceable "export IMAPBRIDGE_DOVECOT_*=..." lines
 set -euo pipefail
@@ -66,6 +69,8 @@ master_pid() {
 	[[ -r $RUN/master.pid ]] || return 1
 	pid=$(<"$RUN/master.pid")
 	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+	# A killed master not yet reaped by init (a zombie) is not running.
+	[[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
 	echo "$pid"
 }
 
@@ -325,7 +330,9 @@ do_start() {
 do_stop() {
 	local pid children i p alive
 	pid=$(master_pid) || {
-		rm -f "$ENVFILE"
+		# Not running: a pid file left by a crash would make Dovecot
+		# refuse to start (it takes an unreaped zombie for a live master).
+		rm -f "$ENVFILE" "$RUN/master.pid"
 		return 0
 	}
 	children=$(pgrep -P "$pid" || true)
@@ -347,6 +354,26 @@ do_stop() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -f "$ENVFILE" "$RUN/master.pid"
+}
+
+# do_crash sends SIGKILL to the master and all its children together: no
+# "Server shutting down" to clients, no cleanup; connections are reset by the
+# kernel.
+do_crash() {
+	local pid children p i alive
+	pid=$(master_pid) || return 0
+	children=$(pgrep -P "$pid" || true)
+	kill -KILL "$pid" $children 2>/dev/null || true
+	for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+		alive=""
+		for p in $pid $children; do
+			# A zombie (state Z, not yet reaped by init) is dead.
+			[[ $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) =~ ^[^Z]$ ]] && alive+=" $p"
+		done
+		[[ -z $alive ]] && return 0
+		sleep 0.1
+	done
+	die "processes$alive survived SIGKILL"
 }
 
 # conf_ports prints the plain and TLS ports written in $CONF (in that order).
@@ -401,6 +428,10 @@ resume)
 	lock
 	do_resume
 	;;
+crash)
+	lock
+	do_crash
+	;;
 status)
 	if running; then
 		echo "running ($(cat "$ENVFILE" | tr '\n' ' '))"
@@ -414,7 +445,7 @@ env)
 	cat "$ENVFILE"
 	;;
 *)
-	echo "usage: $0 start|stop|restart|resume|status|env" >&2
+	echo "usage: $0 start|stop|restart|resume|crash|status|env" >&2
 	exit 2
 	;;
 esac

@@ -21,17 +21,10 @@ import (
 )
 
 // TestMain fails the package if any scenario leaves a goroutine behind: the
-// engine's reader and every goroutine of ours must end with its connection.
-// Toxiproxy v2.5.0's own link goroutines are the one exception: after a toxic
-// closes or resets a link (limit_data, reset_peer), the link's other stages
-// stay blocked on their channels for the life of the process (a Toxiproxy
-// limitation, not the engine's); faults.Start's cleanup frees the rest.
+// engine's reader and every goroutine of ours must end with its connection
+// (Toxiproxy's own link goroutines excepted, see faults.LeakOptions).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2.(*ToxicLink).read"),
-		goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2.(*ToxicLink).write"),
-		goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2/toxics.(*ToxicStub).Run"),
-	)
+	goleak.VerifyTestMain(m, faults.LeakOptions()...)
 }
 
 // envLong runs the long variants (E10 at 100 KB/s on 10 MiB, ~100 s).
