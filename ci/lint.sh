@@ -7,4 +7,7 @@ go tool staticcheck ./...
 if ! go mod tidy -diff >/dev/null 2>&1; then
   echo "go.mod/go.sum are not tidy:"; go mod tidy -diff || true; exit 1
 fi
+if ! (cd deploy && go mod tidy -diff >/dev/null 2>&1); then
+  echo "deploy/go.mod is not tidy:"; (cd deploy && go mod tidy -diff) || true; exit 1
+fi
 echo "lint: ok"

@@ -34,6 +34,8 @@ if ! /usr/bin/python3 -c 'import jwt' 2>/dev/null && ! python3 -c 'import jwt' 2
 	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 python3-jwt; } >&2
 fi
 go test -race -count=1 -timeout 15m ./...
+# The Kubernetes manifests, decoded strictly into k8s.io/api (a module of its own).
+(cd deploy && go vet ./... && go test -count=1 ./...)
 bash ci/web.sh
 bash ci/e2e.sh
 
