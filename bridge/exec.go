@@ -29,6 +29,10 @@ func (s *session) execLoop() {
 				t.Stop()
 				s.handle(r)
 				continue
+			case <-s.pollC:
+				t.Stop()
+				s.pollStatus()
+				continue
 			case <-s.ctx.Done():
 				t.Stop()
 				return
@@ -42,6 +46,8 @@ func (s *session) execLoop() {
 		select {
 		case r := <-s.requests:
 			s.handle(r)
+		case <-s.pollC:
+			s.pollStatus()
 		case <-s.ctx.Done():
 			return
 		case <-s.client.Done():
@@ -69,6 +75,14 @@ func (s *session) idleUntilRequest() bool {
 			return false
 		}
 		s.handle(r)
+		return true
+	case <-s.pollC:
+		stop()
+		if err := <-done; err != nil {
+			s.upstreamLost()
+			return false
+		}
+		s.pollStatus()
 		return true
 	case err := <-done:
 		stop()
@@ -171,6 +185,9 @@ func (s *session) onEvent(ev imapengine.Event) {
 		e = protocol.Event{Event: protocol.EventAlert, Text: ev.Text}
 	case imapengine.EventBye:
 		e = protocol.Event{Event: protocol.EventBye, Text: ev.Text}
+	case imapengine.EventStatus:
+		s.notifyStatus(ev)
+		return
 	default:
 		return
 	}

@@ -4,33 +4,37 @@ import "time"
 
 // Default limits (security.md §3). Every one is a field of Limits.
 const (
-	DefaultMaxFrameSize       = 64 << 10         // inbound WebSocket message
-	DefaultOutboundQueue      = 256              // outbound frames waiting for a slow browser
-	DefaultOutboundBytes      = 8 << 20          // outbound bytes waiting
-	DefaultWriteTimeout       = 10 * time.Second // one WebSocket write; past it the browser is "too slow"
-	DefaultMaxInFlight        = 8                // requests accepted but not yet answered, per session
-	DefaultSessionsPerUser    = 5                // concurrent sessions (IMAP connections) per token subject
-	DefaultFramesPerSecond    = 20               // inbound frames per second per socket ...
-	DefaultFrameBurst         = 40               // ... with this burst
-	DefaultHandshakesPerIP    = 10               // WebSocket handshakes per second per client IP ...
-	DefaultHandshakeBurst     = 20               // ... with this burst
-	DefaultMaxSessions        = 10000            // global sessions
-	DefaultAuthDeadline       = 10 * time.Second // from upgrade to a verified token
-	DefaultPingInterval       = 25 * time.Second
-	DefaultPongTimeout        = 10 * time.Second
-	DefaultMaxTokenSize       = 8 << 10
-	DefaultShutdownTimeout    = 10 * time.Second
-	DefaultReconnectJitterMax = 5 * time.Second       // upper bound of the retry-after delay sent on shutdown
-	DefaultMaxBodyBytes       = 64 << 20              // one fetched body section sent to the browser
-	DefaultMaxAppendBytes     = 35 << 20              // one appended message
-	DefaultIPLimiters         = 10000                 // per-IP limiter entries kept
-	DefaultUpstreamReadBuffer = 8 << 10               // each IMAP connection's read buffer (idle sessions are the common case)
-	DefaultIdleDelay          = 25 * time.Millisecond // quiet time after a request before the session re-enters IDLE
-	DefaultMaxUploadBytes     = 25 << 20              // one message uploaded with an upload ticket (HTTP PUT)
-	DefaultTransfersPerUser   = 4                     // concurrent HTTP downloads + uploads per user, each on its own IMAP connection
-	DefaultTicketTTL          = 60 * time.Second      // validity of a one-time transfer ticket (security G8: at most 60 s)
-	DefaultUploadIdleTimeout  = 60 * time.Second      // an upload that sends no byte for this long is abandoned
-	DefaultTicketsPerUser     = 64                    // unused tickets kept per user; more are refused
+	DefaultMaxFrameSize         = 64 << 10         // inbound WebSocket message
+	DefaultOutboundQueue        = 256              // outbound frames waiting for a slow browser
+	DefaultOutboundBytes        = 8 << 20          // outbound bytes waiting
+	DefaultWriteTimeout         = 10 * time.Second // one WebSocket write; past it the browser is "too slow"
+	DefaultMaxInFlight          = 8                // requests accepted but not yet answered, per session
+	DefaultSessionsPerUser      = 5                // concurrent sessions (IMAP connections) per token subject
+	DefaultFramesPerSecond      = 20               // inbound frames per second per socket ...
+	DefaultFrameBurst           = 40               // ... with this burst
+	DefaultHandshakesPerIP      = 10               // WebSocket handshakes per second per client IP ...
+	DefaultHandshakeBurst       = 20               // ... with this burst
+	DefaultMaxSessions          = 10000            // global sessions
+	DefaultAuthDeadline         = 10 * time.Second // from upgrade to a verified token
+	DefaultPingInterval         = 25 * time.Second
+	DefaultPongTimeout          = 10 * time.Second
+	DefaultMaxTokenSize         = 8 << 10
+	DefaultShutdownTimeout      = 10 * time.Second
+	DefaultReconnectJitterMax   = 5 * time.Second       // upper bound of the retry-after delay sent on shutdown
+	DefaultMaxBodyBytes         = 64 << 20              // one fetched body section sent to the browser
+	DefaultMaxAppendBytes       = 35 << 20              // one appended message
+	DefaultIPLimiters           = 10000                 // per-IP limiter entries kept
+	DefaultUpstreamReadBuffer   = 8 << 10               // each IMAP connection's read buffer (idle sessions are the common case)
+	DefaultIdleDelay            = 25 * time.Millisecond // quiet time after a request before the session re-enters IDLE
+	DefaultMaxUploadBytes       = 25 << 20              // one message uploaded with an upload ticket (HTTP PUT)
+	DefaultTransfersPerUser     = 4                     // concurrent HTTP downloads + uploads per user, each on its own IMAP connection
+	DefaultTicketTTL            = 60 * time.Second      // validity of a one-time transfer ticket (security G8: at most 60 s)
+	DefaultUploadIdleTimeout    = 60 * time.Second      // an upload that sends no byte for this long is abandoned
+	DefaultTicketsPerUser       = 64                    // unused tickets kept per user; more are refused
+	DefaultSortFallbackMessages = 5000                  // most messages sort/thread handles in the bridge when the server lacks SORT/THREAD
+	DefaultWatchPollInterval    = 30 * time.Second      // status polling interval of a watch without NOTIFY
+	DefaultWatchPollBudget      = 20                    // STATUS commands per polling round (LIST-STATUS counts one); larger sets go round-robin
+	DefaultWatchMaxMailboxes    = 1000                  // most mailboxes one watch covers
 )
 
 // Limits bounds what one browser, one user and all of them can use. Zero
@@ -62,6 +66,11 @@ type Limits struct {
 	TicketTTL         time.Duration // capped at DefaultTicketTTL
 	UploadIdleTimeout time.Duration
 	TicketsPerUser    int
+	// Sort, thread and status watching (docs/protocol.md "sort, thread", "watch").
+	SortFallbackMessages int
+	WatchPollInterval    time.Duration
+	WatchPollBudget      int
+	WatchMaxMailboxes    int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -91,6 +100,10 @@ func (l Limits) withDefaults() Limits {
 	l.TicketTTL = min(l.TicketTTL, DefaultTicketTTL)
 	orDefault(&l.UploadIdleTimeout, DefaultUploadIdleTimeout)
 	orDefault(&l.TicketsPerUser, DefaultTicketsPerUser)
+	orDefault(&l.SortFallbackMessages, DefaultSortFallbackMessages)
+	orDefault(&l.WatchPollInterval, DefaultWatchPollInterval)
+	orDefault(&l.WatchPollBudget, DefaultWatchPollBudget)
+	orDefault(&l.WatchMaxMailboxes, DefaultWatchMaxMailboxes)
 	return l
 }
 

@@ -161,6 +161,16 @@ func (s *session) dispatch(ctx context.Context, req protocol.Request) (protocol.
 		return respond(protocol.EmptyResult{}, err)
 	case *protocol.ImaplibRequest:
 		return s.relay(ctx, r)
+	case *protocol.FindRequest:
+		return respond(s.find(ctx, r))
+	case *protocol.SortRequest:
+		return respond(s.sortMessages(ctx, r))
+	case *protocol.ThreadRequest:
+		return respond(s.threadMessages(ctx, r))
+	case *protocol.WatchRequest:
+		return respond(s.startWatch(ctx, r))
+	case *protocol.UnwatchRequest:
+		return respond(s.stopWatch(ctx))
 	}
 	return nil, fail(protocol.CodeBadRequest, "unknown op")
 }

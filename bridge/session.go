@@ -57,6 +57,13 @@ type session struct {
 	mailbox   string            // selected mailbox (guarded by evMu)
 	lastState string            // last state event sent (guarded by evMu)
 	uidVals   map[string]uint32 // last UIDVALIDITY seen per mailbox (executor only)
+	watchEv   *watcher          // the status watch, for onEvent (guarded by evMu)
+
+	// Executor only: the status watch, its poll signal (from the watch
+	// timer) and the envelopes of a fallback sort.
+	watch     *watcher
+	pollC     chan struct{}
+	envelopes *envelopeCache
 
 	pingMu      sync.Mutex
 	pingTimer   *time.Timer
@@ -94,6 +101,7 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 		queued:     make(chan struct{}),
 		requests:   make(chan received, s.lim.MaxInFlight),
 		uidVals:    map[string]uint32{},
+		pollC:      make(chan struct{}, 1),
 	}
 }
 
@@ -167,6 +175,7 @@ func (s *session) finish(wg *sync.WaitGroup) {
 		}
 	}
 	close(s.queued)
+	s.stopWatchTimer()
 	if s.client != nil {
 		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, _ = s.client.Logout(lctx)

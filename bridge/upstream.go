@@ -59,6 +59,9 @@ type Upstream struct {
 	MasterPassword string `json:"-"`
 	// OAuthMechanism is "XOAUTH2" (default) or "OAUTHBEARER" for mode "oauth".
 	OAuthMechanism string
+	// NoNotify makes status watches poll even when the server offers
+	// NOTIFY (for a server whose NOTIFY misbehaves).
+	NoNotify bool
 }
 
 // redacted replaces a secret in String, Format and LogValue output.

@@ -41,6 +41,7 @@ var Ops = []string{
 	OpAuth, OpLogin, OpImaplib, OpSelect, OpList, OpStatus, OpFetch,
 	OpSearch, OpStore, OpCopy, OpMove, OpExpunge, OpAppend, OpDownload, OpUpload, OpCreate,
 	OpDelete, OpSubscribe, OpUnsubscribe, OpRename, OpNoop, OpLogout,
+	OpFind, OpSort, OpThread, OpWatch, OpUnwatch,
 }
 
 // Server frame types (the "type" of a server frame).
@@ -67,7 +68,7 @@ const (
 // Events lists every event kind, in documentation order.
 var Events = []string{
 	EventExists, EventExpunge, EventFlags, EventVanished, EventRecent,
-	EventMailboxReset, EventAlert, EventBye, EventState,
+	EventMailboxReset, EventAlert, EventBye, EventState, EventStatus,
 }
 
 // Session states carried by the "state" event.

@@ -26,6 +26,7 @@ func requestTypes() []checker {
 		&StoreRequest{}, &CopyRequest{}, &ExpungeRequest{}, &AppendRequest{},
 		&DownloadRequest{}, &UploadRequest{},
 		&MailboxRequest{}, &RenameRequest{}, &NoopRequest{}, &LogoutRequest{},
+		&FindRequest{}, &SortRequest{}, &ThreadRequest{}, &WatchRequest{}, &UnwatchRequest{},
 	}
 }
 
@@ -68,6 +69,16 @@ func newRequest(op string) checker {
 		return &NoopRequest{}
 	case OpLogout:
 		return &LogoutRequest{}
+	case OpFind:
+		return &FindRequest{}
+	case OpSort:
+		return &SortRequest{}
+	case OpThread:
+		return &ThreadRequest{}
+	case OpWatch:
+		return &WatchRequest{}
+	case OpUnwatch:
+		return &UnwatchRequest{}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 //	mailbox_reset   mailbox, uidValidity
 //	alert, bye      text
 //	state           state
+//	status          mailbox, status (the watched mailbox's new values)
 type Event struct {
 	// Seq is the per-session event counter: 1 for the first event, then
 	// +1 with no gaps.
@@ -42,24 +43,27 @@ type Event struct {
 	Text string
 	// State is the session state, one of the State constants.
 	State string
+	// Status holds a status event's values.
+	Status *StatusValues
 }
 
 // eventJSON is the wire form of Event; nil members are omitted.
 type eventJSON struct {
-	Type        string    `json:"type"`
-	Seq         uint64    `json:"seq"`
-	Event       string    `json:"event"`
-	Mailbox     *string   `json:"mailbox,omitempty"`
-	Count       *uint32   `json:"count,omitempty"`
-	UID         *uint32   `json:"uid,omitempty"`
-	SeqNum      *uint32   `json:"seqnum,omitempty"`
-	Flags       *[]string `json:"flags,omitempty"`
-	ModSeq      *uint64   `json:"modseq,omitempty"`
-	UIDs        *string   `json:"uids,omitempty"`
-	Earlier     *bool     `json:"earlier,omitempty"`
-	UIDValidity *uint32   `json:"uidValidity,omitempty"`
-	Text        *string   `json:"text,omitempty"`
-	State       *string   `json:"state,omitempty"`
+	Type        string        `json:"type"`
+	Seq         uint64        `json:"seq"`
+	Event       string        `json:"event"`
+	Mailbox     *string       `json:"mailbox,omitempty"`
+	Count       *uint32       `json:"count,omitempty"`
+	UID         *uint32       `json:"uid,omitempty"`
+	SeqNum      *uint32       `json:"seqnum,omitempty"`
+	Flags       *[]string     `json:"flags,omitempty"`
+	ModSeq      *uint64       `json:"modseq,omitempty"`
+	UIDs        *string       `json:"uids,omitempty"`
+	Earlier     *bool         `json:"earlier,omitempty"`
+	UIDValidity *uint32       `json:"uidValidity,omitempty"`
+	Text        *string       `json:"text,omitempty"`
+	State       *string       `json:"state,omitempty"`
+	Status      *StatusValues `json:"status,omitempty"`
 }
 
 // FrameType implements Frame.
@@ -90,6 +94,12 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		w.Text = &e.Text
 	case EventState:
 		w.State = &e.State
+	case EventStatus:
+		st := e.Status
+		if st == nil {
+			st = &StatusValues{}
+		}
+		w.Mailbox, w.Status = &e.Mailbox, st
 	default:
 		return nil, fmt.Errorf("protocol: unknown event kind %.32q", e.Event)
 	}
@@ -136,5 +146,6 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 	if w.State != nil {
 		e.State = *w.State
 	}
+	e.Status = w.Status
 	return nil
 }

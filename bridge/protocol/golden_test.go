@@ -159,6 +159,16 @@ func serverFrames(t *testing.T) map[string]any {
 		"event_alert.json":           Event{Seq: 7, Event: EventAlert, Text: "Mailbox is at 95% of quota"},
 		"event_bye.json":             Event{Seq: 8, Event: EventBye, Text: "Server shutting down"},
 		"event_state.json":           Event{Seq: 9, Event: EventState, State: StateIdle},
+		"event_status.json": Event{Seq: 10, Event: EventStatus, Mailbox: "Archive",
+			Status: &StatusValues{Messages: u32(12), Unseen: u32(3), UIDNext: u32(40), HighestModSeq: u64(77)}},
+		"response_find.json": resp("q2", FindResult{UIDs: "40:42,45", Total: 9, Min: 3, Max: 45, ESEARCH: true}),
+		"response_sort.json": resp("o1", SortResult{UIDs: []uint32{45, 41, 42, 3}, Total: 4}),
+		"response_thread.json": resp("h1", ThreadResult{Threads: []ThreadNode{
+			{UID: 6, Children: []ThreadNode{{UID: 9}, {UID: 11, Children: []ThreadNode{{UID: 12}}}}},
+			{UID: 0, Children: []ThreadNode{{UID: 3}, {UID: 5}}}, {UID: 2}}, Total: 3, Messages: 7, Fallback: true}),
+		"response_watch.json": resp("w1", WatchResult{Mode: WatchPoll, IntervalMs: 30000, Mailboxes: []StatusResult{
+			{Mailbox: "INBOX", Messages: u32(42), Unseen: u32(3), UIDNext: u32(43), HighestModSeq: u64(90)},
+			{Mailbox: "Archive", Messages: u32(12), Unseen: u32(0), UIDNext: u32(40), HighestModSeq: u64(77)}}}),
 	}
 	errs := map[ErrorCode]ErrorFrame{
 		CodeAuth:        {Error: ErrorInfo{Code: CodeAuth, Message: "authenticate first"}},

@@ -34,6 +34,8 @@ export interface ClientEvents {
   alert: Extract<ServerEvent, { event: "alert" }>;
   bye: Extract<ServerEvent, { event: "bye" }>;
   state: Extract<ServerEvent, { event: "state" }>;
+  /** status is a watched mailbox's new status (@imapbridge/sdk/find watchStatus). */
+  status: Extract<ServerEvent, { event: "status" }>;
   /** connection reports connection-state changes. */
   connection: ConnectionEvent;
   /** hello is each connection's hello frame. */
@@ -42,7 +44,7 @@ export interface ClientEvents {
   gap: { readonly expected: number; readonly got: number };
 }
 
-const EVENT_KINDS = new Set(["exists", "expunge", "flags", "vanished", "recent", "mailbox_reset", "alert", "bye", "state"]);
+const EVENT_KINDS = new Set(["exists", "expunge", "flags", "vanished", "recent", "mailbox_reset", "alert", "bye", "state", "status"]);
 /** CLOSE_HEARTBEAT is the code the client closes a silent socket with. */
 export const CLOSE_HEARTBEAT = 4000;
 /** CLOSE_HANDOVER: a shared connection changed hands (@imapbridge/sdk/shared); reconnect at once. */

@@ -260,7 +260,8 @@ export class Hub {
     }
     if (f.type === "event") {
       for (const t of this.tabs.values()) {
-        if (typeof f.mailbox === "string" && (t.sel?.mailbox !== f.mailbox || t.stale)) continue;
+        // A status event (watch) is about any mailbox: every tab hears it.
+        if (typeof f.mailbox === "string" && f["event"] !== "status" && (t.sel?.mailbox !== f.mailbox || t.stale)) continue;
         t.post({ t: "frame", tab: t.id, data: JSON.stringify({ ...f, seq: ++t.seq }) });
       }
       return;

@@ -202,21 +202,28 @@ export interface ByeEvent { readonly type: "event"; readonly seq: number; readon
 export type SessionState = "ready" | "idle" | "busy" | "reconnecting" | "closing";
 /** StateEvent: the bridge session changed state. */
 export interface StateEvent { readonly type: "event"; readonly seq: number; readonly event: "state"; readonly state: SessionState }
+/** StatusValues are a mailbox's watched status values; items the server did not send are absent. */
+export interface StatusValues { readonly messages?: number; readonly unseen?: number; readonly uidNext?: number; readonly uidValidity?: number; readonly highestModSeq?: number }
+/** StatusEvent: a watched mailbox's status changed (watch, @imapbridge/sdk/find). */
+export interface StatusEvent { readonly type: "event"; readonly seq: number; readonly event: "status"; readonly mailbox: string; readonly status: StatusValues }
 
 /** ServerEvent is any known event frame. */
-export type ServerEvent = ExistsEvent | ExpungeEvent | FlagsEvent | VanishedEvent | RecentEvent | MailboxResetEvent | AlertEvent | ByeEvent | StateEvent;
+export type ServerEvent = ExistsEvent | ExpungeEvent | FlagsEvent | VanishedEvent | RecentEvent | MailboxResetEvent | AlertEvent | ByeEvent | StateEvent | StatusEvent;
 /** EventFrame is any event frame, known kind or not (unknown kinds still count for seq). */
 export type EventFrame = ServerEvent | { readonly type: "event"; readonly seq: number; readonly event: string };
 /** ServerFrame is any frame the bridge sends. */
 export type ServerFrame = HelloFrame | ResponseFrame | ErrorFrame | EventFrame;
 
 /** Op names a request operation. */
-export type Op =
+export type Op = CoreOp | "find" | "sort" | "thread" | "watch" | "unwatch";
+
+/** CoreOp is an op whose members the core knows; the others' callers (@imapbridge/sdk/find) order their own. */
+export type CoreOp =
   | "auth" | "login" | "imaplib" | "select" | "list" | "status" | "fetch" | "search" | "store" | "copy" | "move"
   | "expunge" | "append" | "download" | "upload" | "create" | "delete" | "rename" | "subscribe" | "unsubscribe" | "noop" | "logout";
 
 /** MEMBERS lists each op's members in canonical (fixture) order; nothing else is ever sent. */
-const MEMBERS: { readonly [K in Op]: readonly string[] } = {
+const MEMBERS: { readonly [K in CoreOp]: readonly string[] } = {
   auth: ["token"], login: ["password"], imaplib: ["cmd", "args"],
   select: ["mailbox", "readOnly", "condstore", "qresync"],
   list: ["ref", "pattern", "specialUse", "status", "subscribed"],
@@ -257,7 +264,7 @@ function pick(src: Readonly<Record<string, unknown>>, keys: readonly string[]): 
  * member the op does not define (the bridge decodes strictly).
  */
 export function buildRequest(id: string, op: Op, params: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
-  return { id, op, ...pick(params, MEMBERS[op]) };
+  return { id, op, ...pick(params, (MEMBERS as SafeRecord<readonly string[]>)[op] ?? Object.keys(params)) };
 }
 
 /** toBase64 encodes bytes (or a string's UTF-8 bytes) as standard padded base64. */

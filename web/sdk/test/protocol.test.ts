@@ -7,6 +7,10 @@ import { buildRequest, compactUids, parseFrame, parseUidSet, isProtocolError, is
 import { inRanges, chunkUids } from "../src/uidset.js";
 import { openClient, FakeWebSocket } from "./helpers.js";
 import { downloadUrl, uploadMessage } from "../src/transfers.js";
+import { find, sort, thread, watchStatus, StatusWatch } from "../src/find.js";
+
+/** StatusWatchFor is a watch never started, to send unwatch. */
+class StatusWatchFor extends StatusWatch { constructor(c: Client) { super(c, undefined); } }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const testdata = join(here, "../../../bridge/protocol/testdata");
@@ -54,6 +58,12 @@ const calls: [string, (c: Client) => Promise<unknown>][] = [
   ["request_store.json", (c) => c.store("5", "add", ["\\Seen"], { unchangedSince: 12, silent: true })],
   ["request_subscribe.json", (c) => c.subscribe("Projects")],
   ["request_unsubscribe.json", (c) => c.unsubscribe("Projects")],
+  ["request_find.json", (c) => find(c, { not: [{ header: [{ name: "X-Spam", value: "yes" }] }], from: ["alice"], text: ["budget"], since: "2024-03-01",
+    before: "2024-04-01", notFlags: ["\\Deleted"], or: [[{ flags: ["\\Flagged"] }, { larger: 4096 }]] }, { offset: 0, limit: 50 })],
+  ["request_sort.json", (c) => sort(c, [{ key: "date", reverse: true }, { key: "subject", reverse: false }], { notFlags: ["\\Deleted"] }, { limit: 100 })],
+  ["request_thread.json", (c) => thread(c, { algorithm: "references", where: { since: "2024-01-01" }, reverse: true, limit: 20 })],
+  ["request_watch.json", (c) => watchStatus(c, { mailboxes: ["INBOX", "Archive", "Entwürfe"] })],
+  ["request_unwatch.json", (c) => new StatusWatchFor(c).close()],
 ];
 
 test("the SDK produces every request fixture byte-compatibly", async () => {
