@@ -19,6 +19,8 @@ if [[ ! -x /usr/bin/chromium ]]; then
 	apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium >&2
 fi
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+# The SDK's build tools, for tests/embed.test.mjs (npm pack of web/sdk); ci/web.sh installs them first in ci/test.sh.
+[[ -x web/node_modules/.bin/esbuild ]] || (cd web && npm ci --no-audit --no-fund --loglevel=error)
 mkdir -p e2e/.out
 rm -rf e2e/.out/screenshots
 go build -o e2e/.out/bridge ./cmd/bridge

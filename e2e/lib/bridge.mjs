@@ -32,8 +32,9 @@ export class Bridge {
    * @param {string} [o.leeway] the verifier's clock-skew allowance, which also extends a session past exp ("" = default 30s)
    * @param {boolean} [o.tls] reach Dovecot over implicit TLS with its test CA (default) or plain
    * @param {string[]} [o.trustedProxies] peers whose X-Forwarded-For the bridge believes
+   * @param {(config: object, dir: string) => object} [o.configure] rewrites the configuration before it is written
    */
-  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true, trustedProxies = [] }) {
+  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true, trustedProxies = [], configure = (c) => c }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapbridge-e2e-'));
     this.port = 0;
     this.proc = null;
@@ -44,14 +45,15 @@ export class Bridge {
       ? { name: 'dovecot', addr: dovecot.tlsAddr, security: 'tls', caFile: dovecot.ca, allowPrivate: true }
       : { name: 'dovecot', addr: dovecot.plain, security: 'plain', allowPrivate: true, allowPlaintext: true };
     this.config = path.join(this.dir, 'config.json');
-    fs.writeFileSync(this.config, JSON.stringify({
+    this.secretFile = secret;
+    fs.writeFileSync(this.config, JSON.stringify(configure({
       addr: '127.0.0.1:0',
       defaultUpstream: 'dovecot',
       upstreams: [upstream],
       ...(trustedProxies.length > 0 ? { trustedProxies } : {}),
       auth: { issuer: ISSUER, audience: AUDIENCE, hmacSecretFile: secret, ...(leeway ? { leeway } : {}) },
       demo: { upstream: 'dovecot', imapUser: user.name, password: user.password, tokenTTL },
-    }, null, 2));
+    }, this.dir), null, 2));
   }
 
   /** url is the page origin with a trailing slash (http://localhost:PORT/). */
@@ -74,7 +76,7 @@ export class Bridge {
       const timer = setTimeout(() => reject(new Error(`e2e/bridge: no start line in ${START_TIMEOUT_MS} ms${this.logTail()}`)), START_TIMEOUT_MS);
       proc.stdout.on('data', (d) => {
         out += d;
-        const m = /open http:\/\/[^:/]+:(\d+)\//.exec(out);
+        const m = /(?:open|listening on) http:\/\/[^:/]+:(\d+)/.exec(out);
         if (m) { clearTimeout(timer); resolve(Number(m[1])); }
       });
       exited.then(({ code, sig }) => { clearTimeout(timer); reject(new Error(`e2e/bridge: exited (${code ?? sig}) at start${this.logTail()}`)); });
