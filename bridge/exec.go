@@ -214,6 +214,7 @@ func (s *session) handle(r received) {
 	status := "ok"
 	if err != nil {
 		status = s.sendRequestError(r.req.RequestID(), err)
+		s.srv.met.errors.WithLabelValues(status).Inc()
 	} else if res != nil {
 		s.sendFrame(res, "", time.Time{})
 	}

@@ -13,6 +13,8 @@ type metrics struct {
 	events       *prometheus.CounterVec
 	pushLatency  prometheus.Histogram
 	refused      *prometheus.CounterVec
+	errors       *prometheus.CounterVec
+	closes       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -33,9 +35,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.00005, 4, 10)}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "imapbridge_refused_total", Help: "Handshakes and sessions refused, by reason."}, []string{"reason"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imapbridge_errors_total", Help: "Error frames sent to browsers, by protocol error code (docs/protocol.md)."}, []string{"code"}),
+		closes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imapbridge_session_closes_total", Help: "Sessions ended by the bridge, by WebSocket close code (4401 token, 4429 limit, 4503 upstream, 1012 restart…)."}, []string{"code"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sessions, m.sessionsOpen, m.commands, m.latency, m.events, m.pushLatency, m.refused)
+		reg.MustRegister(m.sessions, m.sessionsOpen, m.commands, m.latency, m.events, m.pushLatency, m.refused, m.errors, m.closes)
 	}
 	return m
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 
@@ -59,7 +60,8 @@ type Config struct {
 	// Logger receives JSON-able structured logs; secrets never reach it.
 	Logger *slog.Logger
 	// Registerer receives the Prometheus metrics; nil means a private registry
-	// served at /metrics.
+	// served at /metrics, which also has the Go runtime (go_*) and process
+	// (process_*) collectors.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	// Resolver and Dial replace DNS and the network dial (tests).
@@ -124,7 +126,10 @@ func New(cfg Config) (*Server, error) {
 	s.ipLimit = newIPLimiter(s.lim.HandshakesPerIP, s.lim.HandshakeBurst, DefaultIPLimiters)
 	reg, gat := cfg.Registerer, cfg.Gatherer
 	if reg == nil {
+		// The private registry also carries the Go runtime and process
+		// collectors (a Registerer of the caller's has its own, if it wants them).
 		r := prometheus.NewRegistry()
+		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		reg, gat = r, r
 	}
 	s.met = newMetrics(reg)

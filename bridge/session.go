@@ -109,6 +109,7 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 func (s *session) closeWith(code websocket.StatusCode, reason string) {
 	s.closeOnce.Do(func() {
 		s.closeCode, s.closeReason = code, reason
+		s.srv.met.closes.WithLabelValues(strconv.Itoa(int(code))).Inc()
 		s.cancel()
 	})
 }
