@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +79,86 @@ func envInt(getenv func(string) string, k string, def int) int {
 	return def
 }
 
+// duration is a duration of the configuration file: a Go duration string
+// ("30s", "1m30s", "250ms"), or a JSON number of nanoseconds (what
+// time.Duration marshals to, accepted for older files). It keeps the raw
+// value so the error can name the setting (get).
+type duration struct{ raw json.RawMessage }
+
+// UnmarshalJSON keeps the raw value for get.
+func (d *duration) UnmarshalJSON(b []byte) error {
+	d.raw = append(d.raw[:0], b...)
+	return nil
+}
+
+// get parses the duration; absent or null is 0. name is the setting, for the error.
+func (d duration) get(name string) (time.Duration, error) {
+	return parseDuration(name, d.raw)
+}
+
+// parseDuration parses a configuration duration (see duration) from raw JSON.
+func parseDuration(name string, raw json.RawMessage) (time.Duration, error) {
+	v := strings.TrimSpace(string(raw))
+	if v == "" || v == "null" {
+		return 0, nil
+	}
+	if v[0] == '"' {
+		var str string
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		d, err := time.ParseDuration(str)
+		if err != nil {
+			return 0, fmt.Errorf("%s: want a Go duration such as \"30s\" or \"1m30s\": %w", name, err)
+		}
+		return d, nil
+	}
+	var n int64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, fmt.Errorf("%s: want a Go duration string (\"30s\") or whole nanoseconds: %s", name, v)
+	}
+	return time.Duration(n), nil
+}
+
+// decodeLimits decodes the "limits" object into bridge.Limits: field names as
+// encoding/json matches them (case-insensitive), unknown names refused, and
+// every time.Duration field given as a Go duration string or nanoseconds.
+func decodeLimits(raw json.RawMessage) (bridge.Limits, error) {
+	var lim bridge.Limits
+	if len(raw) == 0 || string(raw) == "null" {
+		return lim, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return lim, fmt.Errorf("limits: %w", err)
+	}
+	t := reflect.TypeOf(lim)
+	durType := reflect.TypeOf(time.Duration(0))
+	for k, v := range fields {
+		f, ok := t.FieldByNameFunc(func(n string) bool { return strings.EqualFold(n, k) })
+		if !ok {
+			return lim, fmt.Errorf("limits: unknown field %q", k)
+		}
+		if f.Type == durType {
+			d, err := parseDuration("limits."+k, v)
+			if err != nil {
+				return lim, err
+			}
+			fields[k] = json.RawMessage(strconv.FormatInt(int64(d), 10))
+		}
+	}
+	norm, err := json.Marshal(fields)
+	if err != nil {
+		return lim, fmt.Errorf("limits: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(norm))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&lim); err != nil {
+		return lim, fmt.Errorf("limits: %w", err)
+	}
+	return lim, nil
+}
+
 // fileConfig is the JSON configuration file for a real deployment.
 type fileConfig struct {
 	Addr               string           `json:"addr"`
@@ -86,7 +168,7 @@ type fileConfig struct {
 	DefaultUpstream    string           `json:"defaultUpstream"`
 	Upstreams          []upstreamConfig `json:"upstreams"`
 	Auth               authConfig       `json:"auth"`
-	Limits             bridge.Limits    `json:"limits"`
+	Limits             json.RawMessage  `json:"limits"` // bridge.Limits; durations as Go duration strings (decodeLimits)
 	// Demo serves the demo page and a development token endpoint for one
 	// IMAP account of an upstream (end-to-end tests, local trials against a
 	// real server); the endpoint answers loopback clients only (the client
@@ -96,10 +178,10 @@ type fileConfig struct {
 }
 
 type demoConfig struct {
-	Upstream string `json:"upstream"`
-	IMAPUser string `json:"imapUser"`
-	Password string `json:"password"`
-	TokenTTL string `json:"tokenTTL"` // default 10m
+	Upstream string   `json:"upstream"`
+	IMAPUser string   `json:"imapUser"`
+	Password string   `json:"password"`
+	TokenTTL duration `json:"tokenTTL"` // default 10m
 }
 
 // loaded is a parsed configuration file.
@@ -128,8 +210,8 @@ type authConfig struct {
 	Issuer         string   `json:"issuer"`
 	Audience       string   `json:"audience"`
 	Type           string   `json:"type"`
-	Leeway         string   `json:"leeway"`
-	MaxLifetime    string   `json:"maxLifetime"`
+	Leeway         duration `json:"leeway"`
+	MaxLifetime    duration `json:"maxLifetime"`
 	HMACSecretFile string   `json:"hmacSecretFile"`
 	PublicKeyFiles []string `json:"publicKeyFiles"`
 	JWKSFile       string   `json:"jwksFile"`
@@ -150,14 +232,19 @@ func loadFile(path string) (loaded, error) {
 		return fail(fmt.Errorf("%s: %w", path, err))
 	}
 	ac := auth.Config{Issuer: fc.Auth.Issuer, Audience: fc.Auth.Audience, Type: fc.Auth.Type}
-	if fc.Auth.Leeway != "" {
-		if ac.Leeway, err = time.ParseDuration(fc.Auth.Leeway); err != nil {
-			return fail(fmt.Errorf("auth.leeway: %w", err))
-		}
+	if ac.Leeway, err = fc.Auth.Leeway.get("auth.leeway"); err != nil {
+		return fail(err)
 	}
-	if fc.Auth.MaxLifetime != "" {
-		if ac.MaxLifetime, err = time.ParseDuration(fc.Auth.MaxLifetime); err != nil {
-			return fail(fmt.Errorf("auth.maxLifetime: %w", err))
+	if ac.MaxLifetime, err = fc.Auth.MaxLifetime.get("auth.maxLifetime"); err != nil {
+		return fail(err)
+	}
+	limits, err := decodeLimits(fc.Limits)
+	if err != nil {
+		return fail(err)
+	}
+	if fc.Demo != nil {
+		if _, err := fc.Demo.TokenTTL.get("demo.tokenTTL"); err != nil {
+			return fail(err)
 		}
 	}
 	switch {
@@ -184,7 +271,7 @@ func loadFile(path string) (loaded, error) {
 		return fail(err)
 	}
 	cfg := bridge.Config{AllowedOrigins: fc.AllowedOrigins, AllowMissingOrigin: fc.AllowMissingOrigin,
-		DefaultUpstream: fc.DefaultUpstream, Verifier: v, Limits: fc.Limits}
+		DefaultUpstream: fc.DefaultUpstream, Verifier: v, Limits: limits}
 	for _, p := range fc.TrustedProxies {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {

@@ -350,3 +350,52 @@ func TestRunInvalidConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigDurations: every duration of the configuration file is a Go
+// duration string, nanoseconds (a JSON number) still accepted; bad values and
+// unknown limits are refused naming the setting.
+func TestConfigDurations(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("this-is-a-test-secret-of-at-least-32-bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	load := func(limits, leeway string) (loaded, error) {
+		p := filepath.Join(t.TempDir(), "c.json")
+		doc := `{"addr":"127.0.0.1:0","allowedOrigins":["https://a.test"],` +
+			`"upstreams":[{"name":"u","addr":"127.0.0.1:1","security":"plain","allowPrivate":true,"allowPlaintext":true}],` +
+			`"auth":{"issuer":"i","audience":"a","hmacSecretFile":"` + secret + `","leeway":` + leeway + `},` +
+			`"demo":{"upstream":"u","imapUser":"x","password":"y","tokenTTL":"90s"},"limits":` + limits + `}`
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return loadFile(p)
+	}
+	l, err := load(`{"pingInterval":"30s","pongTimeout":"1m30s","WriteTimeout":2500000000,"idleDelay":"250ms","sessionsPerUser":3,"ticketTTL":"45s"}`, `"5s"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := l.cfg.Limits
+	if got.PingInterval != 30*time.Second || got.PongTimeout != 90*time.Second || got.WriteTimeout != 2500*time.Millisecond ||
+		got.IdleDelay != 250*time.Millisecond || got.SessionsPerUser != 3 || got.TicketTTL != 45*time.Second {
+		t.Errorf("limits %+v", got)
+	}
+	if d, err := l.demo.TokenTTL.get("demo.tokenTTL"); err != nil || d != 90*time.Second {
+		t.Errorf("tokenTTL %v %v", d, err)
+	}
+	if _, err := load(`{}`, `30000000000`); err != nil {
+		t.Errorf("leeway in nanoseconds: %v", err)
+	}
+	for _, tc := range []struct{ limits, leeway, want string }{
+		{`{"pingInterval":"soon"}`, `"5s"`, "limits.pingInterval: want a Go duration"},
+		{`{"pingInterval":1.5}`, `"5s"`, "limits.pingInterval: want a Go duration string"},
+		{`{"pingIntervals":"1s"}`, `"5s"`, `limits: unknown field "pingIntervals"`},
+		{`{"sessionsPerUser":"3"}`, `"5s"`, "limits: json: cannot unmarshal string"},
+		{`{}`, `"5 s"`, "auth.leeway: want a Go duration"},
+		{`{}`, `true`, "auth.leeway"},
+	} {
+		if _, err := load(tc.limits, tc.leeway); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("limits %s leeway %s: %v, want %q", tc.limits, tc.leeway, err, tc.want)
+		}
+	}
+}

@@ -199,11 +199,12 @@ func configDemo(cfg *bridge.Config, f loaded, public string) (*devEnv, error) {
 	if f.auth.Type != "" {
 		signer.Type = f.auth.Type
 	}
-	ttl := devTokenTTL
-	if f.demo.TokenTTL != "" {
-		if ttl, err = time.ParseDuration(f.demo.TokenTTL); err != nil {
-			return nil, fmt.Errorf("demo.tokenTTL: %w", err)
-		}
+	ttl, err := f.demo.TokenTTL.get("demo.tokenTTL")
+	if err != nil {
+		return nil, err
+	}
+	if ttl <= 0 {
+		ttl = devTokenTTL
 	}
 	ups := f.demo.Upstream
 	if ups == "" {
