@@ -322,7 +322,20 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 		k.name = "UID"
 	}
 	_, err := c.collect(ctx, k, []string{"FETCH"}, func(_ string, resp *imapwire.Response) {
-		if msg, err := imap.ParseFetch(resp, c.limits.wire()); err == nil && fnErr == nil {
+		msg, err := imap.ParseFetch(resp, c.limits.wire())
+		var reuse [][]byte
+		if o.Reuse {
+			for _, lit := range resp.Literals {
+				if cap(lit) > imapwire.MaxPackedSize { // smaller ones are not recycled
+					reuse = append(reuse, lit)
+				}
+			}
+		}
+		// The message holds what it uses (the literals it aliases): the rest
+		// of the response goes before fn runs, so a message of many tiny
+		// items is not live twice over (issue 20 item 4).
+		resp.Drop()
+		if err == nil && fnErr == nil {
 			if errors.Is(msg.Err, imapwire.ErrTooManyItems) {
 				// Refused, not delivered half-parsed: the command fails.
 				fnErr = &Error{Kind: KindError, Msg: "FETCH response refused: " + msg.Err.Error(), Err: msg.Err}
@@ -330,11 +343,9 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 			}
 			fnErr = fn(msg)
 		}
-		if o.Reuse {
-			// The sink runs in the reader goroutine, which owns c.r.
-			for _, lit := range resp.Literals {
-				c.r.Recycle(lit)
-			}
+		// The sink runs in the reader goroutine, which owns c.r.
+		for _, lit := range reuse {
+			c.r.Recycle(lit)
 		}
 	})
 	if err != nil {

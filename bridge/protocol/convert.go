@@ -43,7 +43,7 @@ func FromMessage(m *imap.Message) MessageInfo {
 
 // FromBodySection converts one fetched body section.
 func FromBodySection(s imap.BodySection) BodyPart {
-	bp := BodyPart{Section: s.Spec}
+	bp := BodyPart{Section: s.Spec()}
 	if s.Partial {
 		off := s.Origin
 		bp.Offset = &off

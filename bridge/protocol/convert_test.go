@@ -46,9 +46,9 @@ func TestFromMessage(t *testing.T) {
 			Envelope: &imap.Envelope{Subject: "inner"},
 			Message:  &imap.BodyStructure{PartNumber: "1.1", Type: "text", Subtype: "plain"}},
 		Sections: []imap.BodySection{
-			{Spec: "TEXT", Data: []byte("héllo")},
-			{Spec: "1", Partial: true, Origin: 10, Data: []byte{0xff}},
-			{Spec: "2", NIL: true},
+			{Item: "BODY[TEXT]", Data: []byte("héllo")},
+			{Item: "BODY[1]<10>", Partial: true, Origin: 10, Data: []byte{0xff}},
+			{Item: "BODY[2]", NIL: true},
 		},
 		Err: errors.New("imap: malformed response"),
 	}

@@ -198,3 +198,34 @@ func TestParseFetchNotFetch(t *testing.T) {
 		t.Errorf("nil response: %v", err)
 	}
 }
+
+// TestBodySectionSpec: Spec reads the section specification from the item
+// name as ParseFetch used to store it.
+func TestBodySectionSpec(t *testing.T) {
+	for item, want := range map[string]string{
+		"BODY[1.2]<0>":                       "1.2",
+		"BODY[]":                             "",
+		"body[text]":                         "text",
+		"BINARY[3]":                          "3",
+		"BODY[HEADER.FIELDS (DATE FROM)]<5>": "HEADER.FIELDS (DATE FROM)",
+		"BODY[HEADER.FIELDS (X-[A]])]":       "HEADER.FIELDS (X-[A]])",
+		"RFC822":                             "",
+		"RFC822.HEADER":                      "HEADER",
+		"rfc822.text":                        "TEXT",
+	} {
+		if got := (BodySection{Item: item}).Spec(); got != want {
+			t.Errorf("%q: Spec() = %q, want %q", item, got, want)
+		}
+	}
+	r := resp(t, "* 1 FETCH (RFC822.HEADER {2}\r\nab BODY[1]<7> \"c\")\r\n")
+	m, err := ParseFetch(r, imapwire.Limits{})
+	if err != nil || m.Err != nil || len(m.Sections) != 2 {
+		t.Fatalf("%v %+v", err, m)
+	}
+	if s := m.Section("HEADER"); s == nil || string(s.Data) != "ab" || s.Item != "RFC822.HEADER" {
+		t.Errorf("HEADER: %+v", s)
+	}
+	if s := m.Section("1"); s == nil || string(s.Data) != "c" || !s.Partial || s.Origin != 7 {
+		t.Errorf("1: %+v", s)
+	}
+}

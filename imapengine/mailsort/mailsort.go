@@ -58,7 +58,7 @@ func FromIMAP(m *imap.Message) Message {
 		out.Cc, _ = firstAddr(env.Cc)
 	}
 	for _, s := range m.Sections {
-		if strings.Contains(strings.ToUpper(s.Spec), "HEADER.FIELDS") {
+		if strings.Contains(strings.ToUpper(s.Spec()), "HEADER.FIELDS") {
 			out.References = msgIDs(headerValue(string(s.Data)))
 		}
 	}

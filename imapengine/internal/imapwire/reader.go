@@ -106,7 +106,11 @@ func (r *Reader) WaitData() error {
 // (CRLF included) fails with ErrLineTooLong without buffering more than the
 // limit. Any other read error is returned as is, and the bytes of the line
 // read so far are kept for the next call.
-func (r *Reader) ReadLine() ([]byte, error) {
+func (r *Reader) ReadLine() ([]byte, error) { return r.readLine(nil) }
+
+// readLine is ReadLine placing the line in memory from p (see packer), or,
+// with a nil p, in its own allocation with room for the CRLF.
+func (r *Reader) readLine(p *packer) ([]byte, error) {
 	maxLen := r.lim.MaxLineLength
 	// A line longer than the buffer is gathered as copies of its fragments
 	// and joined once at its exact size: at most twice its length is
@@ -129,7 +133,12 @@ func (r *Reader) ReadLine() ([]byte, error) {
 			if n < 2 || lastButOne(frags, frag) != '\r' {
 				return nil, fmt.Errorf("%w: bare LF", ErrUnterminatedLine)
 			}
-			line := make([]byte, n-2, n)
+			var line []byte
+			if p != nil {
+				line = p.alloc(n - 2)
+			} else {
+				line = make([]byte, n-2, n)
+			}
 			off := 0
 			for _, f := range frags {
 				off += copy(line[off:n-2], f)
@@ -211,9 +220,11 @@ func (r *Reader) ReadN(n int64) ([]byte, error) {
 // longer uses: a later ReadN that fits reuses its memory, so a stream of
 // literals read and dropped one by one needs the memory of the largest.
 // The Reader keeps one such buffer, the largest, and none above
-// MaxRecycledLiteral bytes. Recycle is safe to call from any goroutine.
+// MaxRecycledLiteral bytes or at most MaxPackedSize (a small literal may
+// share its memory with others of its response: see MaxPackedSize).
+// Recycle is safe to call from any goroutine.
 func (r *Reader) Recycle(b []byte) {
-	if cap(b) == 0 || cap(b) > MaxRecycledLiteral {
+	if cap(b) <= MaxPackedSize || cap(b) > MaxRecycledLiteral {
 		return
 	}
 	b = b[:0]
@@ -285,8 +296,11 @@ func shortRead(got, want int64, err error) error {
 func (r *Reader) ReadResponse() (*Response, error) {
 	var line []byte
 	var err error
+	// Small lines and literals share chunks, lines apart from literals: a
+	// parsed message that keeps only literal bytes lets the lines go.
+	var lines, lits packer
 	for len(line) == 0 {
-		if line, err = r.ReadLine(); err != nil {
+		if line, err = r.readLine(&lines); err != nil {
 			return nil, err
 		}
 	}
@@ -337,6 +351,12 @@ func (r *Reader) ReadResponse() (*Response, error) {
 				return nil, err
 			}
 			resp.Literals = appendDoubling(resp.Literals, []byte{})
+		} else if n <= MaxPackedSize {
+			lit := lits.alloc(int(n))
+			if got, err := io.ReadFull(r.br, lit); err != nil {
+				return nil, shortRead(int64(got), n, err)
+			}
+			resp.Literals = appendDoubling(resp.Literals, lit)
 		} else {
 			lit, err := r.ReadN(n)
 			if err != nil {
@@ -346,7 +366,7 @@ func (r *Reader) ReadResponse() (*Response, error) {
 		}
 		total += n
 		for {
-			line, err = r.ReadLine()
+			line, err = r.readLine(&lines)
 			if err == io.EOF {
 				return nil, fmt.Errorf("imapwire: stream ended after a literal: %w", io.ErrUnexpectedEOF)
 			}

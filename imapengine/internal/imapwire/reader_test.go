@@ -545,3 +545,83 @@ func TestMaxLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedPieces: the small lines and literals of a response share chunks
+// (MaxPackedSize), each handed out with its capacity equal to its length, so
+// an append to one never reaches its neighbour, and Recycle ignores them;
+// larger pieces keep their own memory.
+func TestPackedPieces(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (UID 1")
+	const n = 3000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, " BODY[%d] {%d}\r\n%s", i, i%7, strings.Repeat(string(rune('a'+i%26)), i%7))
+	}
+	big := strings.Repeat("z", MaxPackedSize+1)
+	fmt.Fprintf(&b, " BODY[big] {%d}\r\n%s)\r\n", len(big), big)
+	r := NewReader(strings.NewReader(b.String()), Limits{})
+	resp, err := r.ReadResponse()
+	if err != nil || len(resp.Literals) != n+1 {
+		t.Fatalf("%v", err)
+	}
+	for i := 0; i < n; i++ {
+		lit, line := resp.Literals[i], resp.Lines[i+1]
+		if want := strings.Repeat(string(rune('a'+i%26)), i%7); string(lit) != want || cap(lit) != len(lit) || cap(line) != len(line) {
+			t.Fatalf("literal %d = %q (cap %d), line cap %d/%d", i, lit, cap(lit), cap(line), len(line))
+		}
+	}
+	for i := 0; i < n; i++ {
+		_ = append(resp.Literals[i], "XXXXXXXX"...)
+		_ = append(resp.Lines[i], "XXXXXXXX"...)
+	}
+	for i := 0; i < n; i++ {
+		if want := strings.Repeat(string(rune('a'+i%26)), i%7); string(resp.Literals[i]) != want {
+			t.Fatalf("literal %d changed to %q by an append to its neighbour", i, resp.Literals[i])
+		}
+		if want := fmt.Sprintf(" BODY[%d] {%d}", i+1, (i+1)%7); i+1 < n && string(resp.Lines[i+1]) != want {
+			t.Fatalf("line %d changed to %q", i+1, resp.Lines[i+1])
+		}
+	}
+	if lit := resp.Literals[n]; string(lit) != big {
+		t.Fatal("large literal wrong")
+	}
+	r.Recycle(resp.Literals[5])
+	if r.spare.Load() != nil {
+		t.Error("kept a packed literal for reuse")
+	}
+}
+
+// TestPackedAtoms: atoms past the Scanner's cache share chunks and stay
+// intact as more are packed.
+func TestPackedAtoms(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("* 1 FETCH (FLAGS (")
+	const n = 5000
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, ` \f%d`, i)
+	}
+	b.WriteString("))\r\n")
+	resp, err := NewReader(strings.NewReader(b.String()), Limits{}).ReadResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewScanner(resp, Limits{})
+	s.Expect('*')
+	s.SP()
+	s.Number()
+	s.SP()
+	s.Atom()
+	s.SP()
+	s.Expect('(')
+	s.Atom()
+	s.SP()
+	v := s.Value()
+	if s.Err() != nil || len(v.List) != n {
+		t.Fatalf("%v: %d values", s.Err(), len(v.List))
+	}
+	for i, a := range v.List {
+		if want := fmt.Sprintf(`\f%d`, i); a.Atom != want {
+			t.Fatalf("atom %d = %q, want %q", i, a.Atom, want)
+		}
+	}
+}

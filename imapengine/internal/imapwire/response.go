@@ -5,9 +5,20 @@ import "fmt"
 // Response is one framed server response: its lines (without CRLF) and the
 // literals that follow them. len(Lines) == len(Literals)+1, and Lines[i] is
 // followed on the wire by Literals[i]. The slices belong to the caller.
+// Lines and literals of at most MaxPackedSize bytes share memory chunks (lines
+// apart from literals), each slice with its capacity equal to its length.
 type Response struct {
 	Lines    [][]byte
 	Literals [][]byte
+}
+
+// Drop forgets the lines and literals of r, for a caller done with them that
+// may still hold r: their memory goes with the last other reference (a parsed
+// message keeps the literals it aliases, the rest is reclaimed).
+func (r *Response) Drop() {
+	clear(r.Lines)
+	clear(r.Literals)
+	r.Lines, r.Literals = nil, nil
 }
 
 // Size returns the sum of the lengths of all lines (without CRLF) and all

@@ -28,6 +28,8 @@ type Scanner struct {
 	stack []Value
 	// atoms caches atom strings across responses (see internAtom).
 	atoms map[string]string
+	// strs holds the atom strings the cache does not (see internAtom).
+	strs strPacker
 }
 
 // NewScanner returns a Scanner over resp. Zero fields of l take their

@@ -120,21 +120,24 @@ const (
 )
 
 // internAtom returns tok as a string, reusing a cached copy for short
-// atoms seen before (keys and flags repeat in every response).
+// atoms seen before (keys and flags repeat in every response). Atoms the
+// cache does not take are packed (see strPacker): a list of many distinct
+// flags then costs their bytes, not an allocation each.
 func (s *Scanner) internAtom(tok []byte) string {
 	if len(tok) > maxInternLen {
-		return string(tok)
+		return s.strs.str(tok)
 	}
 	if a, ok := s.atoms[string(tok)]; ok {
 		return a
+	}
+	if len(s.atoms) >= maxInternAtoms {
+		return s.strs.str(tok)
 	}
 	a := string(tok)
 	if s.atoms == nil {
 		s.atoms = make(map[string]string)
 	}
-	if len(s.atoms) < maxInternAtoms {
-		s.atoms[a] = a
-	}
+	s.atoms[a] = a
 	return a
 }
 
