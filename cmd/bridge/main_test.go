@@ -199,6 +199,22 @@ func TestRunEmbedded(t *testing.T) {
 	if len(r["messages"].([]any)) != 5 {
 		t.Errorf("fetch: %v", r)
 	}
+	// The one-time transfer URLs are routed to the bridge: a download of
+	// message 1 streams it; the ticket's second use is refused (410).
+	r = s.call(map[string]any{"op": "download", "mailbox": "INBOX", "uid": 1})
+	for i, want := range []int{http.StatusOK, http.StatusGone} {
+		req, _ := http.NewRequest(http.MethodGet, url+r["url"].(string), nil)
+		req.Header.Set("Origin", url)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || (i == 0 && (resp.Header.Get("Content-Type") != "message/rfc822" || len(body) == 0)) {
+			t.Fatalf("GET %s (use %d): %d %v %q", r["url"], i+1, resp.StatusCode, resp.Header, body)
+		}
+	}
 	// New mail arrives every second (-demo-mail-every).
 	deadline := time.Now().Add(8 * time.Second)
 	for {
