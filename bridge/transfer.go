@@ -410,7 +410,13 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		case errors.Is(err, imapengine.ErrShortSource):
 			http.Error(w, "upload incomplete: fewer bytes than declared, or idle too long", http.StatusBadRequest)
 		case errors.As(err, &se):
-			http.Error(w, "IMAP server refused the message: "+se.Status, http.StatusUnprocessableEntity)
+			// The response code (TRYCREATE, OVERQUOTA, TOOBIG) tells the
+			// client what to do; the server's free text is not passed on.
+			why := se.Status
+			if se.Code != "" {
+				why += " [" + se.Code + "]"
+			}
+			http.Error(w, "IMAP server refused the message: "+why, http.StatusUnprocessableEntity)
 		default:
 			http.Error(w, "IMAP append failed", http.StatusBadGateway)
 		}

@@ -21,8 +21,11 @@ var demoFiles embed.FS
 // is styled inline; the page itself never writes HTML, so this gives an
 // attacker nothing to inject into) and http:/https: images, which the
 // message's own policy still blocks until the reader clicks "load images".
-const demoCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: http: https:; " +
-	"connect-src 'self'; frame-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+// blob: images and frames are the attachment previews: object URLs the page's
+// own script makes from a downloaded part, re-typed to the image or
+// application/pdf type it previews (web/demo/src/attachments.ts).
+const demoCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; " +
+	"connect-src 'self'; frame-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 // widgetCSP is demoCSP for /widget.html, which exists to be embedded in
 // another site's page: it may be framed by anyone. It has no actions a

@@ -80,7 +80,7 @@ func TestDemoHandler(t *testing.T) {
 		csp          []string
 		frameOptions string
 	}{
-		{"/", 200, "text/html", []string{`data-testid="conn-state"`, `src="app.js"`}, []string{"frame-ancestors 'none'", "script-src 'self'", "img-src 'self' data: http: https:"}, "DENY"},
+		{"/", 200, "text/html", []string{`data-testid="conn-state"`, `src="app.js"`}, []string{"frame-ancestors 'none'", "script-src 'self'", "img-src 'self' data: blob: http: https:"}, "DENY"},
 		{"/app.js", 200, "text/javascript", []string{"/dev/token"}, []string{"default-src 'self'"}, "DENY"},
 		{"/style.css", 200, "text/css", []string{".row"}, []string{"default-src 'self'"}, "DENY"},
 		{"/widget.html", 200, "text/html", []string{`data-testid="unread-count"`, `data-testid="widget-state"`, `src="widget.js"`}, []string{"frame-ancestors *", "script-src 'self'"}, ""},

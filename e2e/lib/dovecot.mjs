@@ -54,14 +54,15 @@ export class Dovecot {
 
   /**
    * seed creates the extra mailboxes and appends messages (each {subject, ...}
-   * for message(), optional mailbox and flags); it returns the UIDs in order.
+   * for message(), or {raw} with the whole message; optional mailbox and
+   * flags); it returns the UIDs in order.
    */
   async seed(user, { mailboxes = [], messages = [] } = {}) {
     const c = await this.connect(user);
     try {
       for (const m of mailboxes) await c.command(`CREATE "${m}"`);
       const uids = [];
-      for (const m of messages) uids.push(await c.append(m.mailbox ?? 'INBOX', message(m), m.flags ?? []));
+      for (const m of messages) uids.push(await c.append(m.mailbox ?? 'INBOX', m.raw ?? message(m), m.flags ?? []));
       return uids;
     } finally {
       await c.logout();

@@ -11,6 +11,7 @@ import { byId, el, icon } from "./dom.js";
 import { renderFolder, setUnread, toFolders, trashOf, type Folder, type FolderRow } from "./folders.js";
 import { DELETED, FLAGGED, SEEN, hasFlag, messageDate, sender, shortDate, subject } from "./format.js";
 import { Reader } from "./reader.js";
+import { Composer, DRAFTS_FALLBACK } from "./draft.js";
 import { openSession } from "./session.js";
 import { Toast } from "./toast.js";
 import { VirtualList } from "./vlist.js";
@@ -115,6 +116,7 @@ const reader = new Reader(byId("reader"), client, {
   toggleFlag: (uid) => toggleFlag(uid),
   remove: (uid) => void removeMessage(uid),
   move: (uid, to) => void moveMessage(uid, to),
+  error: (text) => toast.show(text, "error"),
 });
 
 function toggleFlag(uid: number): void {
@@ -269,6 +271,14 @@ function openMailbox(name: string): void {
   });
   renderList();
 }
+
+// ---- drafts (draft.ts) ----
+
+new Composer(client, () => folders.find((f) => f.role === "drafts")?.name ?? DRAFTS_FALLBACK,
+  (text, error) => {
+    toast.show(text, error ? "error" : "info");
+    if (!error) void refreshFolders();
+  }).mount(byId("conn-state"));
 
 // ---- connection ----
 

@@ -16,10 +16,17 @@ export interface Leaf {
   readonly charset: string;
 }
 
-/** Attachment describes an attachment for display (never fetched by the demo). */
+/** Attachment describes an attachment for display and download (attachments.ts). */
 export interface Attachment {
   readonly name: string;
   readonly size: number | undefined;
+  /** section is the BODYSTRUCTURE part number. */
+  readonly section: string;
+  /** type is the media type, lower case ("image/png"). */
+  readonly type: string;
+  readonly encoding: string;
+  /** cid is the Content-ID without angle brackets, when the part has one. */
+  readonly cid?: string;
 }
 
 /** Parts are what the message view shows. */
@@ -52,7 +59,10 @@ export function choose(root: BodyStructure): Parts {
     if (!isAttachment && type === "text" && sub === "html" && html === undefined) html = leaf(p);
     else if (!isAttachment && type === "text" && sub === "plain" && text === undefined) text = leaf(p);
     else if (type !== "message" || isAttachment)
-      attachments.push({ name: p.filename ?? p.params?.["name"] ?? `${type}/${sub}`, size: p.size });
+      attachments.push({
+        name: p.filename ?? p.params?.["name"] ?? `${type}/${sub}`, size: p.size, section: p.part !== "" ? p.part : "1",
+        type: `${type}/${sub}`, encoding: lower(p.encoding), ...(p.id ? { cid: p.id.replace(/^\s*<|>\s*$/g, "") } : {}),
+      });
   };
   walk(root, 0);
   return { html, text, attachments };

@@ -6,8 +6,9 @@ import type { Client, ViewMessage } from "../../sdk/src/index.js";
 import { el, icon } from "./dom.js";
 import type { Folder } from "./folders.js";
 import { FLAGGED, SEEN, fullAddress, hasFlag, longDate, messageDate, subject } from "./format.js";
-import { MAX_BODY_BYTES, choose, decodePart, type Attachment } from "./mime.js";
+import { MAX_BODY_BYTES, choose, decodePart } from "./mime.js";
 import { hasRemoteImages, htmlDoc, textDoc } from "./srcdoc.js";
+import { hideInline, inlineImages, showChips } from "./attachments.js";
 
 /** ReaderActions are the changes the message view asks the app for. */
 export interface ReaderActions {
@@ -15,6 +16,8 @@ export interface ReaderActions {
   toggleFlag(uid: number): void;
   remove(uid: number): void;
   move(uid: number, to: string): void;
+  /** error reports a failure (a download) to the person. */
+  error?(text: string): void;
 }
 
 /** Reader shows one message inside its host element. */
@@ -108,7 +111,7 @@ export class Reader {
     view.append(bar, head, images, frame, files);
     this.host.replaceChildren(view);
     this.update(m);
-    void this.loadBody(seq, m.uid, frame, images, load, files);
+    void this.loadBody(seq, m.uid, mailbox, frame, images, load, files);
   }
 
   /** update refreshes the action buttons for m's flags (if m is shown). */
@@ -142,7 +145,7 @@ export class Reader {
   }
 
   private async loadBody(
-    seq: number, uid: number, frame: HTMLIFrameElement, banner: HTMLElement, load: HTMLButtonElement, files: HTMLUListElement,
+    seq: number, uid: number, mailbox: string, frame: HTMLIFrameElement, banner: HTMLElement, load: HTMLButtonElement, files: HTMLUListElement,
   ): Promise<void> {
     const stale = (): boolean => seq !== this.loadSeq;
     try {
@@ -154,7 +157,7 @@ export class Reader {
         return;
       }
       const parts = choose(bs);
-      this.showAttachments(files, parts.attachments);
+      showChips(files, this.client, { mailbox, uid }, parts.attachments, (t) => this.actions.error?.(t));
       const pick = parts.html ?? parts.text;
       if (pick === undefined) {
         frame.srcdoc = textDoc("(this message has no text part)");
@@ -164,12 +167,19 @@ export class Reader {
         { body: [{ section: pick.section, peek: true, partial: { offset: 0, length: MAX_BODY_BYTES } }] });
       if (stale()) return;
       const part = f.messages.find((x) => x.uid === uid)?.body?.[0];
-      const body = part === undefined ? "" : decodePart(part, pick);
+      let body = part === undefined ? "" : decodePart(part, pick);
       if (pick !== parts.html) {
         frame.srcdoc = textDoc(body);
         return;
       }
       frame.srcdoc = htmlDoc(body, false);
+      if (/\bcid:/i.test(body)) {
+        const inl = await inlineImages(this.client, { mailbox, uid }, body);
+        if (stale()) return;
+        body = inl.html;
+        hideInline(files, inl.cids);
+        frame.srcdoc = htmlDoc(body, false);
+      }
       if (hasRemoteImages(body)) {
         banner.hidden = false;
         load.hidden = false;
@@ -183,22 +193,4 @@ export class Reader {
       if (!stale()) frame.srcdoc = textDoc(`The message could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-
-  private showAttachments(list: HTMLUListElement, atts: readonly Attachment[]): void {
-    list.replaceChildren(...atts.map((a) => {
-      const li = el("li", "attachment");
-      li.append(icon("paperclip"), el("span", "", a.name));
-      if (a.size !== undefined) li.append(el("span", "size", formatSize(a.size)));
-      return li;
-    }));
-    list.hidden = atts.length === 0;
-  }
-}
-
-/** formatSize formats a byte count approximately (attachments are base64: about 3/4 of the encoded size). */
-function formatSize(encoded: number): string {
-  const n = Math.round(encoded * 0.75);
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

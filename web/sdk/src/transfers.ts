@@ -109,3 +109,114 @@ export async function uploadMessage(client: Client, bridge: string, mailbox: str
     x.send(message);
   });
 }
+
+/** CID_URL matches a cid: URL (RFC 2392) in an HTML attribute value or CSS url(): group 1 is the Content-ID. */
+const CID_URL = /\bcid:([^\s"'()<>\\]+)/gi;
+
+/** cidOf normalises a cid: URL's Content-ID (percent-decoded, no angle brackets). */
+function cidOf(raw: string): string {
+  let s = raw;
+  try {
+    s = decodeURIComponent(raw);
+  } catch {
+    // a stray % stays as written
+  }
+  return s.replace(/^<|>$/g, "");
+}
+
+/** cidRefs lists the distinct Content-IDs an HTML body refers to with cid: URLs, in order of first use. */
+export function cidRefs(html: string): string[] {
+  const out = new Set<string>();
+  for (const m of html.matchAll(CID_URL)) out.add(cidOf(m[1] ?? ""));
+  return [...out].filter((c) => c !== "");
+}
+
+/** replaceCids rewrites each cid: URL whose Content-ID is in urls; the others stay as they are (and load nothing). */
+export function replaceCids(html: string, urls: ReadonlyMap<string, string>): string {
+  return html.replace(CID_URL, (all, id: string) => urls.get(cidOf(id)) ?? all);
+}
+
+/** INLINE_IMAGE_MAX_BYTES is the largest inline image resolveInlineImages embeds (10 MiB); larger ones stay unresolved. */
+export const INLINE_IMAGE_MAX_BYTES = 10 << 20;
+/** INLINE_IMAGE_CONCURRENCY is how many inline images download at once (the bridge allows 4 transfers per user). */
+export const INLINE_IMAGE_CONCURRENCY = 2;
+
+/** InlineImageOptions refine resolveInlineImages. */
+export interface InlineImageOptions {
+  /** maxBytes overrides INLINE_IMAGE_MAX_BYTES. */
+  readonly maxBytes?: number;
+  /** concurrency overrides INLINE_IMAGE_CONCURRENCY. */
+  readonly concurrency?: number;
+  /** onProgress reports the bytes of all inline images read so far. */
+  readonly onProgress?: Progress;
+  readonly signal?: AbortSignal;
+}
+
+/** InlineImages is the HTML with cid: URLs resolved, and the Content-IDs that failed (with why). */
+export interface InlineImages {
+  readonly html: string;
+  readonly resolved: readonly string[];
+  readonly failed: ReadonlyMap<string, TransferError>;
+}
+
+/** dataUrl reads a Blob as a data: URL. */
+async function dataUrl(b: Blob): Promise<string> {
+  const bytes = new Uint8Array(await b.arrayBuffer());
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:${b.type || "application/octet-stream"};base64,${btoa(bin)}`;
+}
+
+/**
+ * resolveInlineImages downloads every image an HTML body names by cid: (each
+ * on its own one-time URL, by Content-ID, `disposition: inline`) and returns
+ * the HTML with those URLs replaced by data: URLs of the decoded images. Data
+ * URLs, not the ticket URLs themselves: a ticket is single use (a re-render
+ * would get 410), the bridge runs at most TransfersPerUser transfers at once
+ * (a message with many images would get 429s), and a sandboxed message
+ * document may fetch nothing but data: (its CSP). Only image/* answers are
+ * embedded; anything else, or a refusal, is listed in failed.
+ */
+export async function resolveInlineImages(client: Client, bridge: string, msg: Omit<DownloadTarget, "part" | "cid" | "disposition">,
+  html: string, o: InlineImageOptions = {}): Promise<InlineImages> {
+  const ids = cidRefs(html);
+  const urls = new Map<string, string>();
+  const failed = new Map<string, TransferError>();
+  const max = o.maxBytes ?? INLINE_IMAGE_MAX_BYTES;
+  const loadedBy = new Map<string, number>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const cid = ids[next++] as string;
+      try {
+        const url = await downloadUrl(client, bridge, { ...msg, cid, disposition: "inline" });
+        // Stopped as soon as it passes max (and with the caller's signal).
+        const ctl = new AbortController();
+        const stop = (): void => ctl.abort();
+        o.signal?.addEventListener("abort", stop, { once: true });
+        let blob: Blob;
+        try {
+          blob = await readDownload(url, (l) => {
+            if (l > max) ctl.abort();
+            loadedBy.set(cid, l);
+            let sum = 0;
+            for (const v of loadedBy.values()) sum += v;
+            o.onProgress?.(sum, 0);
+          }, ctl.signal);
+        } catch (e) {
+          if ((loadedBy.get(cid) ?? 0) > max) throw new TransferError(413, `inline image over ${max} bytes`);
+          throw e;
+        } finally {
+          o.signal?.removeEventListener("abort", stop);
+        }
+        if (blob.size > max) throw new TransferError(413, `inline image over ${max} bytes`);
+        if (!blob.type.toLowerCase().startsWith("image/")) throw new TransferError(415, `inline part is ${blob.type || "untyped"}, not an image`);
+        urls.set(cid, await dataUrl(blob));
+      } catch (e) {
+        failed.set(cid, e instanceof TransferError ? e : new TransferError(0, e instanceof Error ? e.message : String(e)));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? INLINE_IMAGE_CONCURRENCY, ids.length)) }, worker));
+  return { html: replaceCids(html, urls), resolved: [...urls.keys()], failed };
+}

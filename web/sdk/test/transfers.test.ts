@@ -1,7 +1,8 @@
 // @imapbridge/sdk/transfers: readDownload streams with progress; a refused or cut body is a TransferError, never a short Blob.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readDownload, TransferError, httpOrigin } from "../src/transfers.js";
+import type { Client } from "../src/client.js";
+import { cidRefs, readDownload, replaceCids, resolveInlineImages, TransferError, httpOrigin } from "../src/transfers.js";
 
 function serve(chunks: Uint8Array[], headers: Record<string, string>, status = 200, cut = false): void {
   globalThis.fetch = (async () => new Response(new ReadableStream<Uint8Array>({
@@ -33,6 +34,43 @@ test("transfers: readDownload reports progress and returns the decoded part; cut
     serve([], {}, 404);
     await assert.rejects(readDownload("http://127.0.0.1/transfer/x"), (e: unknown) => e instanceof TransferError && e.kind === "not_found");
     assert.equal(httpOrigin("wss://bridge.example/ws"), "https://bridge.example");
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
+
+test("transfers: cid: references resolve to data: URLs of the downloaded inline images; others stay unresolved", async () => {
+  const html = `<p><img src="cid:logo@example.com"> <img src='CID:%3Cphoto@x%3E'><img src="cid:logo@example.com">` +
+    `<div style="background:url(cid:bg@x)"></div><img src="cid:missing@x"><img src="cid:text@x"></p>`;
+  assert.deepEqual(cidRefs(html), ["logo@example.com", "photo@x", "bg@x", "missing@x", "text@x"]);
+  assert.equal(replaceCids('<img src="cid:a@b">', new Map([["a@b", "data:x"]])), '<img src="data:x">');
+  const asked: Record<string, unknown>[] = [];
+  const client = {
+    request: async (op: string, args: Record<string, unknown>) => {
+      assert.equal(op, "download");
+      asked.push(args);
+      return { url: `/transfer/${String(args["cid"])}`, expiresAt: "" };
+    },
+  } as unknown as Client;
+  const saved = globalThis.fetch;
+  try {
+    globalThis.fetch = (async (url: string) => {
+      const cid = decodeURIComponent(new URL(url).pathname.slice("/transfer/".length));
+      if (cid === "missing@x") return new Response("no such part", { status: 404 });
+      if (cid === "text@x") return new Response("hello", { headers: { "Content-Type": "text/html" } });
+      return new Response(new Uint8Array([1, 2, 3]), { headers: { "Content-Type": "image/png", "Content-Length": "3" } });
+    }) as typeof fetch;
+    const r = await resolveInlineImages(client, "http://127.0.0.1", { mailbox: "INBOX", uid: 7 }, html);
+    assert.deepEqual([...r.resolved].sort(), ["bg@x", "logo@example.com", "photo@x"]);
+    assert.equal(r.failed.get("missing@x")?.kind, "not_found");
+    assert.equal(r.failed.get("text@x")?.status, 415);
+    assert.equal((r.html.match(/data:image\/png;base64,AQID/g) ?? []).length, 4);
+    assert.match(r.html, /cid:missing@x/);
+    assert.ok(asked.every((a) => a["disposition"] === "inline" && a["uid"] === 7 && a["mailbox"] === "INBOX"));
+    assert.equal(asked.length, 5);
+    // Over maxBytes: stopped, reported as too large.
+    const big = await resolveInlineImages(client, "http://127.0.0.1", { mailbox: "INBOX", uid: 7 }, '<img src="cid:logo@example.com">', { maxBytes: 2 });
+    assert.equal(big.failed.get("logo@example.com")?.kind, "too_large");
   } finally {
     globalThis.fetch = saved;
   }
