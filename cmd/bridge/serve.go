@@ -73,7 +73,7 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	defer ln.Close()
 	public = "http://" + displayAddr(ln.Addr().String())
 	if o.configPath == "" {
-		dev, err = startDev(ctx, log, public, o)
+		dev, err = startDev(context.WithoutCancel(ctx), log, public, o) // closed by dev.close after the bridge's Shutdown, not at the signal
 		if err != nil {
 			return err
 		}
@@ -120,11 +120,13 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
+	log.Info("shutting down: telling browsers to reconnect, logging IMAP connections out", "timeout", shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	berr := br.Shutdown(sctx)
 	herr := hs.Shutdown(sctx)
 	<-errc
+	log.Info("stopped")
 	if berr != nil && !errors.Is(berr, context.DeadlineExceeded) {
 		return berr
 	}

@@ -38,7 +38,6 @@ test('the embedded demo through a non-loopback address goes live and shows new m
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     await waitState(page, 'open', { timeout: 20_000 });
     assert.ok(tokens() >= 1, 'the page got a token from POST /dev/token over the non-loopback address');
-    const wsUrls = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
     await page.waitForSelector(tid('message-row'));
     const first = Math.max(...await rowUids(page));
     // Live: the embedded server delivers MAIL_MAX messages, one every MAIL_EVERY.
@@ -51,7 +50,13 @@ test('the embedded demo through a non-loopback address goes live and shows new m
     assert.equal(new URL(page.url()).hostname, ip, 'still on the non-loopback address');
     assert.deepEqual(errors, [], 'uncaught page errors');
     assert.deepEqual(consoleErrors, [], 'console errors (CSP, network)');
-    console.log(`embedded demo via ${origin}: open, newest uid ${first} -> ${newest}, ${tokens()} token request(s); resources ${wsUrls.length}`);
+    // SIGTERM with the page live: a clean exit and no WARN or ERROR line (the
+    // embedded IMAP server closes only after the bridge has logged its sessions out).
+    const { exit, log } = await br.close();
+    assert.deepEqual(exit, { code: 0, sig: null }, 'exit status after SIGTERM');
+    assert.doesNotMatch(log, /level=(WARN|ERROR)/, 'shutdown log');
+    assert.match(log, /msg="shutting down[^\n]*\n[^]*msg=stopped/, 'shutdown logged');
+    console.log(`embedded demo via ${origin}: open, newest uid ${first} -> ${newest}, ${tokens()} token request(s); SIGTERM: exit 0, no WARN`);
   } catch (e) {
     e.message += br.logTail();
     throw e;
