@@ -24,6 +24,7 @@ fi
 mkdir -p e2e/.out
 rm -rf e2e/.out/screenshots
 go build -o e2e/.out/bridge ./cmd/bridge
+go build -o e2e/.out/faultproxy ./internal/faults/cmd/faultproxy # the latency variant's proxies
 
 # A Dovecot of this run's own (state directory under a fresh /tmp dir, so a
 # second run on the machine never shares it) unless IMAPBRIDGE_DOVECOT_DIR
@@ -41,4 +42,15 @@ fi
 # and the latency samples are taken on a quiet machine.
 cd e2e
 node --test --test-concurrency=1 --test-timeout="$E2E_TEST_TIMEOUT_MS" tests/
+# The latency variant (issue 19 item 1): the core scenarios again with
+# 200 ms ± 50 ms on each direction of every connection (browser ↔ bridge,
+# bridge ↔ Dovecot) through Toxiproxy (e2e/lib/faultproxy.mjs); about 65 s.
+# IMAPBRIDGE_E2E_LATENCY_VARIANT_MS sets the latency (0 skips the variant).
+latency_ms=${IMAPBRIDGE_E2E_LATENCY_VARIANT_MS:-200}
+if [[ $latency_ms != 0 ]]; then
+	latency_start=$(date +%s)
+	IMAPBRIDGE_E2E_LATENCY_MS=$latency_ms IMAPBRIDGE_E2E_JITTER_MS=$((latency_ms / 4)) \
+		node --test --test-concurrency=1 --test-timeout="$((E2E_TEST_TIMEOUT_MS * 2))" tests/mail.test.mjs tests/live.test.mjs
+	echo "e2e: latency variant ($latency_ms ms ± $((latency_ms / 4)) ms) ok in $(($(date +%s) - latency_start))s; figures in e2e/.out/latency-proxied.json"
+fi
 echo "e2e: ok in $(($(date +%s) - start))s; screenshots in e2e/.out/screenshots, latency in e2e/.out/latency.json"

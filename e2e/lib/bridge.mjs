@@ -33,17 +33,21 @@ export class Bridge {
    * @param {boolean} [o.tls] reach Dovecot over implicit TLS with its test CA (default) or plain
    * @param {string[]} [o.trustedProxies] peers whose X-Forwarded-For the bridge believes
    * @param {(config: object, dir: string) => object} [o.configure] rewrites the configuration before it is written
+   * @param {string} [o.upstreamAddr] reach Dovecot at this address instead (a proxy in front of it)
+   * @param {number} [o.pagePort] the page is opened through this loopback port (a proxy in front of the bridge), whose origin is allowed too
    */
-  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true, trustedProxies = [], configure = (c) => c }) {
+  constructor({ dovecot, user, tokenTTL = '10m', leeway = '', tls = true, trustedProxies = [], configure = (c) => c,
+    upstreamAddr = '', pagePort = 0 }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imapbridge-e2e-'));
     this.port = 0;
+    this.pagePort = pagePort;
     this.proc = null;
     this.logFile = path.join(this.dir, 'bridge.log');
     const secret = path.join(this.dir, 'hmac.secret');
     fs.writeFileSync(secret, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
     const upstream = tls
-      ? { name: 'dovecot', addr: dovecot.tlsAddr, security: 'tls', caFile: dovecot.ca, allowPrivate: true }
-      : { name: 'dovecot', addr: dovecot.plain, security: 'plain', allowPrivate: true, allowPlaintext: true };
+      ? { name: 'dovecot', addr: upstreamAddr || dovecot.tlsAddr, security: 'tls', caFile: dovecot.ca, allowPrivate: true }
+      : { name: 'dovecot', addr: upstreamAddr || dovecot.plain, security: 'plain', allowPrivate: true, allowPlaintext: true };
     this.config = path.join(this.dir, 'config.json');
     this.secretFile = secret;
     fs.writeFileSync(this.config, JSON.stringify(configure({
@@ -51,14 +55,15 @@ export class Bridge {
       defaultUpstream: 'dovecot',
       upstreams: [upstream],
       ...(trustedProxies.length > 0 ? { trustedProxies } : {}),
+      ...(pagePort ? { allowedOrigins: [`http://localhost:${pagePort}`, `http://127.0.0.1:${pagePort}`] } : {}),
       auth: { issuer: ISSUER, audience: AUDIENCE, hmacSecretFile: secret, ...(leeway ? { leeway } : {}) },
       demo: { upstream: 'dovecot', imapUser: user.name, password: user.password, tokenTTL },
     }, this.dir), null, 2));
   }
 
-  /** url is the page origin with a trailing slash (http://localhost:PORT/). */
+  /** url is the page origin with a trailing slash (http://localhost:PORT/, the pagePort when set). */
   get url() {
-    return `http://localhost:${this.port}/`;
+    return `http://localhost:${this.pagePort || this.port}/`;
   }
 
   /** start runs the binary (on the port of the first start, if any) and waits until it is ready. */

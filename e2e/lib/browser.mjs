@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { slack } from './faultproxy.mjs';
 
 /** CHROMIUM is the browser binary (override with IMAPBRIDGE_E2E_CHROMIUM). */
 export const CHROMIUM = process.env.IMAPBRIDGE_E2E_CHROMIUM || '/usr/bin/chromium';
@@ -12,8 +13,8 @@ export const CHROMIUM = process.env.IMAPBRIDGE_E2E_CHROMIUM || '/usr/bin/chromiu
 export const OUT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.out');
 /** SCREENSHOTS is where the main views are saved. */
 export const SCREENSHOTS = path.join(OUT, 'screenshots');
-/** WAIT_MS is the default bound of one wait for the page (a selector, a state). */
-export const WAIT_MS = 10_000;
+/** WAIT_MS is the default bound of one wait for the page (a selector, a state), widened in the latency variant. */
+export const WAIT_MS = slack(10_000);
 /** LAUNCH_ARGS are chromium's flags: no sandbox (root in CI), nothing fetched from the network. */
 export const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];

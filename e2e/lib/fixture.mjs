@@ -3,6 +3,7 @@
 import { Bridge } from './bridge.mjs';
 import { launch, openPage, waitState, tid } from './browser.mjs';
 import { Dovecot } from './dovecot.mjs';
+import { FaultProxy, LATENCY_MS, freePort } from './faultproxy.mjs';
 
 /** SEED is the default mail of a fresh user: three INBOX messages (one seen, one HTML with a remote image) and an Archive folder. */
 export const SEED = {
@@ -18,14 +19,24 @@ export const SEED = {
 /**
  * setup builds the world: opts.seed (default SEED), opts.bridge (Bridge
  * options such as tokenTTL), opts.path (page path and query, default "").
- * It resolves when the page's conn-state is open.
+ * It resolves when the page's conn-state is open. With
+ * IMAPBRIDGE_E2E_LATENCY_MS set (faultproxy.mjs) the browser reaches the
+ * bridge, and the bridge Dovecot, through latency proxies; the test's own
+ * IMAP connections (deliveries, checks) stay direct.
  */
 export async function setup({ seed = SEED, bridge: bopts = {}, path = '' } = {}) {
   const dovecot = Dovecot.fromEnv();
   const user = dovecot.newUser();
   const uids = await dovecot.seed(user, seed);
+  let proxy = null;
+  if (LATENCY_MS > 0) {
+    proxy = new FaultProxy();
+    const upstreamAddr = await proxy.add('dovecot', (bopts.tls ?? true) ? dovecot.tlsAddr : dovecot.plain);
+    bopts = { ...bopts, upstreamAddr, pagePort: await freePort() };
+  }
   const bridge = new Bridge({ dovecot, user, ...bopts });
   await bridge.start();
+  if (proxy) await proxy.add('browser', `127.0.0.1:${bridge.port}`, `127.0.0.1:${bridge.pagePort}`);
   const browser = await launch();
   let page;
   try {
@@ -34,6 +45,7 @@ export async function setup({ seed = SEED, bridge: bopts = {}, path = '' } = {})
   } catch (e) {
     await browser.close();
     await bridge.close();
+    await proxy?.close();
     e.message += bridge.logTail();
     throw e;
   }
@@ -44,6 +56,7 @@ export async function setup({ seed = SEED, bridge: bopts = {}, path = '' } = {})
     async close() {
       await browser.close();
       await bridge.close();
+      await proxy?.close();
     },
   };
 }

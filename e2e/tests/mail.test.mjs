@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { openPage, row, rowUids, screenshot, tid, waitFor, waitState } from '../lib/browser.mjs';
+import { slack } from '../lib/faultproxy.mjs';
 import { SEED, setup } from '../lib/fixture.mjs';
 
-/** TEST_TIMEOUT_MS bounds each scenario. */
-const TEST_TIMEOUT_MS = 30_000;
+/** TEST_TIMEOUT_MS bounds each scenario (widened in the latency variant). */
+const TEST_TIMEOUT_MS = slack(30_000);
 
 /** PIXEL is a 1×1 GIF, the "remote image" a tracker would serve. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -28,7 +29,7 @@ before(async () => {
   const seed = structuredClone(SEED);
   seed.messages[2].html = seed.messages[2].html.replace('http://127.0.0.1:9/', `http://127.0.0.1:${tracker.address().port}/`);
   w = await setup({ seed });
-}, { timeout: 60_000 });
+}, { timeout: slack(60_000) });
 after(async () => {
   await w?.close();
   tracker?.close();
