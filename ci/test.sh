@@ -18,7 +18,11 @@ run_dir=$(mktemp -d /tmp/imapbridge-run.XXXXXX)
 chmod 755 "$run_dir" # the mail user reaches its mail below it
 export IMAPBRIDGE_DOVECOT_DIR="${IMAPBRIDGE_DOVECOT_DIR:-$run_dir/dovecot}"
 export IMAPBRIDGE_POSTFIX_DIR="${IMAPBRIDGE_POSTFIX_DIR:-$run_dir/postfix}"
+export IMAPBRIDGE_CYRUS_DIR="${IMAPBRIDGE_CYRUS_DIR:-$run_dir/cyrus}"
+export IMAPBRIDGE_COURIER_DIR="${IMAPBRIDGE_COURIER_DIR:-$run_dir/courier}"
 cleanup() {
+	bash e2e/servers/courier.sh stop || true
+	bash e2e/servers/cyrus.sh stop || true
 	bash e2e/servers/postfix.sh stop || true
 	bash e2e/servers/dovecot.sh stop || true
 	rm -rf "$run_dir"
@@ -29,6 +33,11 @@ eval "$(bash e2e/servers/dovecot.sh env)"
 # Postfix (submission with SASL through Dovecot, LMTP into it) for submit/.
 bash e2e/servers/postfix.sh start >&2
 eval "$(bash e2e/servers/postfix.sh env)"
+# Cyrus and Courier: the live suites run on every server of internal/imapservers.
+bash e2e/servers/cyrus.sh start >&2
+eval "$(bash e2e/servers/cyrus.sh env)"
+bash e2e/servers/courier.sh start >&2
+eval "$(bash e2e/servers/courier.sh env)"
 # PyJWT for the embedding guide's Python example (auth/embedding_test.go): Debian's python3-jwt.
 if ! /usr/bin/python3 -c 'import jwt' 2>/dev/null && ! python3 -c 'import jwt' 2>/dev/null; then
 	{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 python3-jwt; } >&2

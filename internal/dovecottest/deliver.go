@@ -34,7 +34,16 @@ func (s *Server) Deliver(tb testing.TB, user string, msg []byte) {
 // DeliverTo appends msg to mailbox of user and returns an error instead of
 // failing a test; it is safe to call from any goroutine.
 func (s *Server) DeliverTo(user, mailbox string, msg []byte) error {
-	conn, err := net.DialTimeout("tcp", s.PlainAddr, DeliverTimeout)
+	name, pw := s.MasterLogin(user)
+	return AppendAs(s.PlainAddr, name, pw, mailbox, msg)
+}
+
+// AppendAs appends msg to mailbox over a plain connection to addr, logged in
+// with LOGIN as name: the same hand-written exchange as Deliver, for any IMAP
+// server that allows LOGIN without TLS on loopback (internal/imapservers uses
+// it for Cyrus and Courier). It is safe to call from any goroutine.
+func AppendAs(addr, name, pw, mailbox string, msg []byte) error {
+	conn, err := net.DialTimeout("tcp", addr, DeliverTimeout)
 	if err != nil {
 		return fmt.Errorf("dovecottest: deliver: %w", err)
 	}
@@ -46,7 +55,6 @@ func (s *Server) DeliverTo(user, mailbox string, msg []byte) error {
 	if _, err := rc.readUntil("*"); err != nil { // greeting
 		return err
 	}
-	name, pw := s.MasterLogin(user)
 	if err := rc.command("L1", "LOGIN "+quote(name)+" "+quote(pw)); err != nil {
 		return err
 	}
