@@ -84,6 +84,11 @@ export class Dovecot {
     this.#script('stop');
   }
 
+  /** crash kills the instance with SIGKILL, master and children at once: no BYE, connections reset (security.md E5). */
+  crash() {
+    this.#script('crash');
+  }
+
   /** resume starts the stopped instance again on the same ports with users and mail kept. */
   resume() {
     this.#script('resume');
