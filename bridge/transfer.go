@@ -52,6 +52,7 @@ type ticket struct {
 	origin   string
 	expires  time.Time
 	used     bool
+	released bool // expired unused: no longer counted in the user's TicketsPerUser
 	ups      *Upstream
 	claims   *auth.Claims
 	password string
@@ -72,15 +73,17 @@ func newTicketStore() *ticketStore {
 	return &ticketStore{m: map[string]*ticket{}, perUser: map[string]int{}, running: map[string]int{}}
 }
 
-// sweepLocked drops tickets past their expiry by more than their lifetime
-// (kept that long so a late use says 410, not 403).
+// sweepLocked stops counting expired unused tickets against their user's
+// TicketsPerUser at once, and drops tickets past their expiry by more than
+// DefaultTicketTTL (kept that long so a late use says 410, not 403).
 func (ts *ticketStore) sweepLocked(now time.Time) {
 	for id, t := range ts.m {
+		if !t.used && !t.released && now.After(t.expires) {
+			t.released = true
+			ts.releaseLocked(t.user)
+		}
 		if now.After(t.expires.Add(DefaultTicketTTL)) {
 			delete(ts.m, id)
-			if !t.used {
-				ts.releaseLocked(t.user)
-			}
 		}
 	}
 }
@@ -136,7 +139,9 @@ func (ts *ticketStore) take(id string, kind ticketKind, origin string, now time.
 		return nil, errTicketOrigin
 	}
 	t.used = true
-	ts.releaseLocked(t.user)
+	if !t.released {
+		ts.releaseLocked(t.user)
+	}
 	return t, nil
 }
 
