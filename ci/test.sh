@@ -29,6 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 bash e2e/servers/dovecot.sh start >&2
+bash e2e/servers/redis.sh install >&2 # cluster tests start private instances (internal/redistest)
 eval "$(bash e2e/servers/dovecot.sh env)"
 # Postfix (submission with SASL through Dovecot, LMTP into it) for submit/.
 bash e2e/servers/postfix.sh start >&2
