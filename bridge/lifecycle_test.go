@@ -76,7 +76,11 @@ func TestSlowConsumer(t *testing.T) {
 	t.Parallel()
 	ds, up := devUpstream(t)
 	h := newHarness(t, Config{Upstreams: []Upstream{up},
-		Limits: Limits{OutboundQueue: 32, OutboundBytes: 2 << 20, WriteTimeout: 3 * time.Second}})
+		// The close under test is the queue overflow's. The write in progress
+		// then must finish once the client reads again, which on a loaded
+		// machine (CI, -race) took over 3 s: a write timeout tears the
+		// connection down mid-frame, with no close code to see.
+		Limits: Limits{OutboundQueue: 32, OutboundBytes: 2 << 20, WriteTimeout: 30 * time.Second}})
 	user, pw := ds.User()
 	// Small socket buffers on both sides, so a client that stops reading
 	// blocks the bridge's writer after a few KiB instead of megabytes.
