@@ -240,7 +240,9 @@ func (c *Client) Done() <-chan struct{} { return c.readerDone }
 // for the reader goroutine to exit. It never waits for the processing of a
 // response the reader is handling: the reader checks for the close between
 // the steps of that processing (each bounded by Limits) and exits at the next
-// one. It is safe to call more than once.
+// one. A FetchEach callback, which runs in the reader, is waited for until it
+// returns (no message is delivered once Shutdown began). It is safe to call
+// more than once.
 func (c *Client) Shutdown() error {
 	c.closeWith(ErrClosed)
 	c.mu.Lock()

@@ -245,5 +245,11 @@ func uidMapServer(t *testing.T, n int) *imaptest.Server {
 			}
 			c.Tagged(cmd, "OK NOOP completed")
 		},
+		"FETCH": func(c *imaptest.Conn, cmd *imaptest.Command) { // the same data as a FETCH's own
+			if s, ok := c.Server().Value("noop").(string); ok {
+				c.SendRaw([]byte(s))
+			}
+			c.Tagged(cmd, "OK FETCH completed")
+		},
 	}})
 }

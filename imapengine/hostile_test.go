@@ -302,16 +302,33 @@ func TestHostileExistsExpunge(t *testing.T) {
 // TestHostileShutdownDoesNotWait: while the reader is processing each of the
 // shapes above (held inside that processing by a test hook), the state
 // accessors return, and Shutdown returns without the processing completing
-// (the mailbox is left as it was). The order of the events is recorded, not
-// timed.
+// (the mailbox is left as it was, no typed message is delivered). The FETCH
+// shapes arrive both as a NOOP's unsolicited data (the imaplib view, parsed
+// for events) and as FetchEach's own responses (the typed view). The order
+// of the events is recorded, not timed.
 func TestHostileShutdownDoesNotWait(t *testing.T) {
-	shapes := []struct{ name, typ, payload string }{
-		{"VANISHED", "VANISHED", "* VANISHED 1:500000\r\n"},
-		{"EXISTS", "EXISTS", "* 4294967295 EXISTS\r\n"},
-		{"EXPUNGE", "EXPUNGE", "* 1 EXPUNGE\r\n"},
+	noop := func(c *Client) error { _, err := c.Noop(context.Background()); return err }
+	type shape struct {
+		name, typ, payload string
+		run                func(c *Client) error // the command that receives payload
 	}
-	for name, shape := range memShapes() { // item 4's shapes, item 3's many literals among them
-		shapes = append(shapes, struct{ name, typ, payload string }{"FETCH/" + name, "FETCH", string(shape(memShapeUnits[name] / 10))})
+	shapes := []shape{
+		{"VANISHED", "VANISHED", "* VANISHED 1:500000\r\n", noop},
+		{"EXISTS", "EXISTS", "* 4294967295 EXISTS\r\n", noop},
+		{"EXPUNGE", "EXPUNGE", "* 1 EXPUNGE\r\n", noop},
+	}
+	var delivered atomic.Int64
+	typed := func(c *Client) error {
+		return c.FetchEach(context.Background(), "1", "(UID)", nil, func(*imap.Message) error {
+			delivered.Add(1)
+			return nil
+		})
+	}
+	for name, sh := range memShapes() { // item 4's shapes, item 3's many literals among them
+		payload := string(sh(memShapeUnits[name] / 10))
+		shapes = append(shapes,
+			shape{"FETCH/" + name + "/imaplib", "FETCH", payload, noop},
+			shape{"FETCH/" + name + "/typed", "FETCH", payload, typed})
 	}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
@@ -339,8 +356,9 @@ func TestHostileShutdownDoesNotWait(t *testing.T) {
 			}
 			c.hookObserve.Store(&hook)
 			srv.SetValue("noop", sh.payload)
-			noopDone := make(chan error, 1)
-			go func() { _, err := c.Noop(context.Background()); noopDone <- err }()
+			delivered.Store(0)
+			cmdDone := make(chan error, 1)
+			go func() { cmdDone <- sh.run(c) }()
 			<-entered
 			_ = c.MailboxSize()
 			_ = c.State()
@@ -351,8 +369,8 @@ func TestHostileShutdownDoesNotWait(t *testing.T) {
 			record("accessors returned")
 			c.Shutdown()
 			record("shutdown returned")
-			if err := <-noopDone; !errors.Is(err, ErrAbort) {
-				t.Errorf("NOOP err = %v, want an abort", err)
+			if err := <-cmdDone; !errors.Is(err, ErrAbort) {
+				t.Errorf("command err = %v, want an abort", err)
 			}
 			want := []string{"processing", "accessors returned", "processing interrupted", "shutdown returned"}
 			if fmt.Sprint(order) != fmt.Sprint(want) {
@@ -360,6 +378,9 @@ func TestHostileShutdownDoesNotWait(t *testing.T) {
 			}
 			if n := c.MailboxSize(); n != 1_000_000 {
 				t.Errorf("MailboxSize = %d: the interrupted %s was applied", n, sh.typ)
+			}
+			if n := delivered.Load(); n != 0 {
+				t.Errorf("%d messages delivered after Shutdown began", n)
 			}
 		})
 	}
@@ -382,6 +403,7 @@ func memShapes() map[string]func(n int) []byte {
 	}
 	return map[string]func(int) []byte{
 		"tiny-literals":   line("* 1 FETCH (UID 1", func(i int) string { return fmt.Sprintf(" BODY[%d] {1}\r\nx", i) }, ")\r\n"),
+		"tiny-quoted":     line("* 1 FETCH (UID 1", func(i int) string { return fmt.Sprintf(` BODY[%d] "x"`, i) }, ")\r\n"),
 		"tiny-list-items": line("* 1 FETCH (UID 1 X-LIST (a", func(int) string { return " a" }, "))\r\n"),
 		"long-flag-list":  line("* 1 FETCH (UID 1 FLAGS (\\a", func(i int) string { return fmt.Sprintf(` \f%d`, i) }, "))\r\n"),
 		"short-lines":     line("", func(int) string { return "* 1 FETCH (UID 1)\r\n" }, ""),
@@ -394,7 +416,7 @@ func memShapes() map[string]func(n int) []byte {
 // memShapeUnits is the n of each shape: large enough that the connection's
 // fixed buffers weigh little, inside the limits memLimits sets.
 var memShapeUnits = map[string]int{
-	"tiny-literals": 45_000, "tiny-list-items": 90_000, "long-flag-list": 30_000,
+	"tiny-literals": 45_000, "tiny-quoted": 45_000, "tiny-list-items": 90_000, "long-flag-list": 30_000,
 	"short-lines": 45_000, "deep-nesting": 1000,
 }
 

@@ -335,7 +335,7 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 		// of the response goes before fn runs, so a message of many tiny
 		// items is not live twice over (issue 20 item 4).
 		resp.Drop()
-		if err == nil && fnErr == nil {
+		if err == nil && fnErr == nil && !c.closing.Load() {
 			if errors.Is(msg.Err, imapwire.ErrTooManyItems) {
 				// Refused, not delivered half-parsed: the command fails.
 				fnErr = &Error{Kind: KindError, Msg: "FETCH response refused: " + msg.Err.Error(), Err: msg.Err}

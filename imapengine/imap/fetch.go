@@ -17,9 +17,9 @@ type BodySection struct {
 	// Item is the item name as sent, e.g. "BODY[1.2]<0>" or "RFC822"; Spec
 	// returns the section specification in it.
 	Item string
-	// Data is the section's content. It aliases the parsed Response
-	// (no copy is made), so it stays valid as long as the Response's
-	// buffers are not reused.
+	// Data is the section's content. A literal's aliases the parsed
+	// Response (no copy is made), so it stays valid as long as the
+	// Response's buffers are not reused; a quoted string's is a copy.
 	Data []byte
 	// Origin is the offset of Data in the section when Partial is set.
 	Origin uint32
@@ -236,7 +236,7 @@ func (p *parser) otherItem(m *Message, key string) {
 
 // section reads an nstring into a new BodySection of m and returns it.
 func (p *parser) section(m *Message, key string, binary bool) *BodySection {
-	b, isStr := p.s.NString()
+	b, isStr := p.s.NStringKeep() // a quoted value must not keep its line
 	if p.s.Err() != nil {
 		return nil
 	}

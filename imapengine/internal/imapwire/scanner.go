@@ -30,6 +30,8 @@ type Scanner struct {
 	atoms map[string]string
 	// strs holds the atom strings the cache does not (see internAtom).
 	strs strPacker
+	// keep holds the quoted strings copied by NStringKeep.
+	keep packer
 }
 
 // NewScanner returns a Scanner over resp. Zero fields of l take their
@@ -237,52 +239,61 @@ func parseDigits(d []byte, maxDigits int, maxVal uint64) (uint64, bool) {
 // Quoted reads a quoted string, unescaping \\ and \". A backslash before any
 // other byte is kept with that byte. NUL, CR or LF inside, or a missing
 // closing quote, record ErrSyntax. Without escapes the result aliases the
-// Response.
+// Response; with escapes it is a copy of the string's size (never of the
+// rest of the line: many escaped strings on one long line cost their own
+// bytes, not the line's each).
 func (s *Scanner) Quoted() []byte {
-	if s.err != nil {
+	start, end, escaped := s.quotedSpan()
+	if end < 0 {
 		return nil
+	}
+	if !escaped {
+		return s.line[start:end:end]
+	}
+	out := make([]byte, 0, end-start)
+	for i := start; i < end; i++ {
+		c := s.line[i]
+		if c == '\\' && i+1 < end && (s.line[i+1] == '\\' || s.line[i+1] == '"') {
+			c = s.line[i+1]
+			i++
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// quotedSpan consumes a quoted string and returns the index of its first
+// byte and of its closing quote in the current line, and whether it holds
+// an escape (\\ or \") that Quoted must undo. end is -1 after an error,
+// which it records.
+func (s *Scanner) quotedSpan() (start, end int, escaped bool) {
+	if s.err != nil {
+		return 0, -1, false
 	}
 	if !s.Byte('"') {
 		s.fail(ErrSyntax, "expected quoted string")
-		return nil
+		return 0, -1, false
 	}
-	start := s.pos
-	var out []byte // non-nil once an escape was seen
+	start = s.pos
 	for i := start; i < len(s.line); i++ {
-		switch c := s.line[i]; c {
+		switch s.line[i] {
 		case '"':
 			s.pos = i + 1
-			if out == nil {
-				return s.line[start:i:i]
-			}
-			return out
+			return start, i, escaped
 		case '\\':
-			if i+1 >= len(s.line) {
-				break
+			if i+1 < len(s.line) && (s.line[i+1] == '\\' || s.line[i+1] == '"') {
+				escaped = true
+				i++
 			}
-			next := s.line[i+1]
-			if out == nil {
-				out = append(make([]byte, 0, len(s.line)-start), s.line[start:i]...)
-			}
-			if next != '\\' && next != '"' {
-				out = append(out, c)
-				continue
-			}
-			out = append(out, next)
-			i++
 		case 0, '\r', '\n':
 			s.pos = i
 			s.fail(ErrSyntax, "NUL, CR or LF in quoted string")
-			return nil
-		default:
-			if out != nil {
-				out = append(out, c)
-			}
+			return 0, -1, false
 		}
 	}
 	s.pos = start - 1
 	s.fail(ErrSyntax, "unterminated quoted string")
-	return nil
+	return 0, -1, false
 }
 
 // String reads a quoted string or a literal. Literal bytes are returned
@@ -312,6 +323,22 @@ func (s *Scanner) NString() ([]byte, bool) {
 	}
 	b := s.String()
 	return b, s.err == nil
+}
+
+// NStringKeep is NString for a value kept beyond the response's lines (a
+// body section's data): a quoted string is copied, small ones into memory
+// shared with the others this Scanner keeps, so that it does not hold its
+// whole line; a literal is returned as is (it has memory of its own, shared
+// only with other literals: see MaxPackedSize).
+func (s *Scanner) NStringKeep() ([]byte, bool) {
+	lit := s.err == nil && s.atLiteral()
+	b, ok := s.NString()
+	if !ok || lit {
+		return b, ok
+	}
+	kept := s.keep.alloc(len(b))
+	copy(kept, b)
+	return kept, true
 }
 
 // nil consumes the atom NIL (any case) if it is next as a whole token.

@@ -253,7 +253,7 @@ func (s *Scanner) Skip() {
 	}
 	switch s.line[s.pos] {
 	case '"':
-		s.Quoted() // allocates only to unescape, at most the string's size
+		s.quotedSpan() // nothing allocated, escapes or not
 		return
 	case '(':
 		s.List(s.Skip)
