@@ -57,45 +57,52 @@ func (s *session) execLoop() {
 	}
 }
 
-// idleUntilRequest idles until a request arrives (then handles it) or the
-// session ends; false means the session is over.
+// idleUntilRequest idles, in the executor's own goroutine, until a request
+// arrives or a watch poll is due (readLoop and the watch timer interrupt the
+// IdleLoop; execLoop then handles what came) or the session ends; false
+// means the session is over.
 func (s *session) idleUntilRequest() bool {
 	ictx, stop := context.WithCancel(s.ctx)
-	done := make(chan error, 1)
-	go func() { done <- s.client.IdleLoop(ictx, &s.srv.cfg.Idle) }()
+	defer stop()
+	s.idleMu.Lock()
+	s.idleStop = stop
+	s.idleMu.Unlock()
+	if len(s.requests) > 0 || len(s.pollC) > 0 {
+		stop() // queued before idleStop was set: its sender did not see it
+	}
 	s.state(protocol.StateIdle)
-	select {
-	case r := <-s.requests:
-		stop()
-		if err := <-done; err != nil {
-			// Leaving IDLE failed (a dead or half-open link): the request,
-			// already taken from the queue, is answered too (security F13).
-			s.sendRequestError(r.req.RequestID(), err)
-			s.upstreamLost()
-			return false
-		}
-		s.handle(r)
-		return true
-	case <-s.pollC:
-		stop()
-		if err := <-done; err != nil {
-			s.upstreamLost()
-			return false
-		}
-		s.pollStatus()
-		return true
-	case err := <-done:
-		stop()
-		if err != nil || s.client.Err() != nil {
-			s.upstreamLost()
-			return false
-		}
-		return s.ctx.Err() == nil
-	case <-s.ctx.Done():
-		stop()
-		<-done
+	err := s.client.IdleLoop(ictx, &s.srv.cfg.Idle)
+	s.idleMu.Lock()
+	s.idleStop = nil
+	s.idleMu.Unlock()
+	if s.ctx.Err() != nil {
 		return false
 	}
+	if err != nil || s.client.Err() != nil {
+		// Leaving IDLE failed (a dead or half-open link): a request that
+		// interrupted it is answered with that failure (security F13).
+		if err == nil {
+			err = s.client.Err()
+		}
+		select {
+		case r := <-s.requests:
+			s.sendRequestError(r.req.RequestID(), err)
+		default:
+		}
+		s.upstreamLost()
+		return false
+	}
+	return true
+}
+
+// interruptIdle ends the IdleLoop in progress, if any, so the executor takes
+// the request just queued.
+func (s *session) interruptIdle() {
+	s.idleMu.Lock()
+	if s.idleStop != nil {
+		s.idleStop()
+	}
+	s.idleMu.Unlock()
 }
 
 // upstreamLost reports a dead IMAP connection and ends the session so the

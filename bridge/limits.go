@@ -35,6 +35,8 @@ const (
 	DefaultWatchPollInterval    = 30 * time.Second      // status polling interval of a watch without NOTIFY
 	DefaultWatchPollBudget      = 20                    // STATUS commands per polling round (LIST-STATUS counts one); larger sets go round-robin
 	DefaultWatchMaxMailboxes    = 1000                  // most mailboxes one watch covers
+	DefaultWSReadBuffer         = 1 << 10               // each WebSocket's read buffer (larger frames are read straight into their memory)
+	DefaultWSWriteBuffer        = 1 << 10               // each WebSocket's write buffer (larger frames are written straight from theirs)
 )
 
 // Limits bounds what one browser, one user and all of them can use. Zero
@@ -71,6 +73,10 @@ type Limits struct {
 	WatchPollInterval    time.Duration
 	WatchPollBudget      int
 	WatchMaxMailboxes    int
+	// WebSocket buffers, held for a session's whole life (net/http's own are
+	// 4 KiB each); frames larger than them bypass them.
+	WSReadBuffer  int
+	WSWriteBuffer int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -104,6 +110,8 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.WatchPollInterval, DefaultWatchPollInterval)
 	orDefault(&l.WatchPollBudget, DefaultWatchPollBudget)
 	orDefault(&l.WatchMaxMailboxes, DefaultWatchMaxMailboxes)
+	orDefault(&l.WSReadBuffer, DefaultWSReadBuffer)
+	orDefault(&l.WSWriteBuffer, DefaultWSWriteBuffer)
 	return l
 }
 

@@ -233,7 +233,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if token == "" && s.cfg.AllowQueryToken {
 		token = r.URL.Query().Get("token")
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(&smallBuffers{ResponseWriter: w, lim: &s.lim}, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{protocol.Subprotocol},
 		InsecureSkipVerify: true, // the Origin allow-list above is the check
 		CompressionMode:    websocket.CompressionDisabled,
@@ -248,11 +248,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		conn.Close(protocol.CloseTryLater, "server busy")
 		return
 	}
-	defer s.reg.remove(sess)
 	s.met.sessions.Inc()
 	s.met.sessionsOpen.Inc()
-	defer s.met.sessions.Dec()
-	sess.run(token)
+	// The session runs in a goroutine of its own and the handler returns:
+	// net/http's connection goroutine, its request and its buffers are freed
+	// (the registry's wait group is what Shutdown waits for).
+	go func() {
+		defer s.reg.remove(sess)
+		defer s.met.sessions.Dec()
+		sess.run(token)
+	}()
 }
 
 // tokenFromSubprotocols finds "imapbridge.v1" and an optional "bearer.<jwt>"

@@ -23,10 +23,16 @@ import (
 
 // session is one authenticated WebSocket and its dedicated IMAP connection.
 //
-// Goroutines: run (the owner) starts a frame reader, a writer and a pinger,
-// and itself executes requests in order, idling the IMAP connection whenever
-// a mailbox is selected and nothing is pending. The engine's event goroutine
-// calls onEvent. Every goroutine ends before run returns.
+// Goroutines: run (the owner) starts a frame reader and itself executes
+// requests in order, idling the IMAP connection (IdleLoop, in run's own
+// goroutine) whenever a mailbox is selected and nothing is pending; a request
+// arriving interrupts the idle. A writer goroutine runs only while frames are
+// queued, the pinger only while a ping is in flight (a timer in between), and
+// the closer only once the session ends; the engine runs onEvent the same way
+// (a dispatcher only while events wait). So an idle session holds three
+// goroutines: run (in IDLE), the frame reader and the engine's reader
+// (bench/bridge measures the memory this saves). Every goroutine ends before
+// run returns.
 type session struct {
 	srv    *Server
 	conn   *websocket.Conn
@@ -45,12 +51,23 @@ type session struct {
 	// "password", kept (never logged) to open transfer connections.
 	password string
 
-	out        chan *outFrame
-	outBytes   atomic.Int64
-	writerDone chan struct{} // closed when writeLoop returns
-	queued     chan struct{} // closed by finish: no more answers will be queued
-	executing  atomic.Bool   // execLoop has started: the writer waits for queued
-	requests   chan received
+	// The outbound queue: frames wait in outQ (at most Limits.OutboundQueue,
+	// allocated as frames arrive, dropped when drained) for a writer
+	// goroutine that runs only while outQ is not empty.
+	outMu       sync.Mutex
+	outQ        []*outFrame   // guarded by outMu
+	writing     bool          // a writer goroutine is running (guarded by outMu)
+	writeFailed bool          // a write failed: later frames are dropped (guarded by outMu)
+	outClosed   bool          // the close frame is going out: frames are dropped (guarded by outMu)
+	outIdle     chan struct{} // closed when the writer stops (guarded by outMu)
+	outBytes    atomic.Int64
+	connClosed  chan struct{} // closed once closeConn has sent the close frame
+	queued      chan struct{} // closed by finish: no more answers will be queued
+	executing   atomic.Bool   // execLoop has started: the closer waits for queued
+	requests    chan received
+
+	idleMu   sync.Mutex
+	idleStop context.CancelFunc // ends the IdleLoop in progress (guarded by idleMu)
 
 	evMu      sync.Mutex
 	evSeq     uint64
@@ -96,8 +113,7 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 	return &session{
 		srv: s, conn: conn, ip: ip, id: id, ctx: ctx, cancel: cancel,
 		log:        s.log.With("session", id),
-		out:        make(chan *outFrame, s.lim.OutboundQueue),
-		writerDone: make(chan struct{}),
+		connClosed: make(chan struct{}),
 		queued:     make(chan struct{}),
 		requests:   make(chan received, s.lim.MaxInFlight),
 		uidVals:    map[string]uint32{},
@@ -123,9 +139,8 @@ func (s *session) closeWith(code websocket.StatusCode, reason string) {
 func (s *session) run(token string) {
 	defer s.cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); defer close(s.writerDone); s.writeLoop() }()
-	go func() { defer wg.Done(); s.closeConn() }()
+	// The closer is a goroutine only from the moment the session ends.
+	context.AfterFunc(s.ctx, s.closeConn)
 
 	if err := s.authenticate(token); err != nil {
 		s.finish(&wg)
@@ -183,17 +198,57 @@ func (s *session) finish(wg *sync.WaitGroup) {
 		cancel()
 		s.client.Shutdown()
 	}
+	<-s.connClosed
+	s.waitWriter()
 	wg.Wait()
 	s.log.Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
 }
 
-// closeConn waits for the session's end and for the writer's last frames,
-// then sends the close frame with the session's code. A Read in progress
-// returns once the peer answers the close (or the handshake times out).
+// closeConn runs once the session's context ends: it waits for the
+// executor's last answers to be queued and written (unless the browser is too
+// slow to read them), then sends the close frame with the session's code. A
+// Read in progress returns once the peer answers the close (or the handshake
+// times out).
 func (s *session) closeConn() {
-	<-s.ctx.Done()
-	<-s.writerDone
+	defer close(s.connClosed)
+	if s.closeReason != reasonTooSlow {
+		<-s.queuedOrIdle()
+	}
+	for {
+		s.outMu.Lock()
+		// Too slow: the writer drops what is queued and stops after the
+		// write in progress (bounded by WriteTimeout), which would otherwise
+		// hold back the close frame.
+		if !s.writing {
+			s.outClosed = true
+			s.outMu.Unlock()
+			break
+		}
+		idle := s.writerIdleLocked()
+		s.outMu.Unlock()
+		<-idle
+	}
 	_ = s.conn.Close(s.closeCode, s.closeReason)
+}
+
+// writerIdleLocked returns a channel closed when the writer goroutine stops.
+func (s *session) writerIdleLocked() chan struct{} {
+	if s.outIdle == nil {
+		s.outIdle = make(chan struct{})
+	}
+	return s.outIdle
+}
+
+// waitWriter waits until no writer goroutine runs.
+func (s *session) waitWriter() {
+	s.outMu.Lock()
+	if !s.writing {
+		s.outMu.Unlock()
+		return
+	}
+	idle := s.writerIdleLocked()
+	s.outMu.Unlock()
+	<-idle
 }
 
 // authenticate verifies the token from the subprotocol, or from the first
@@ -250,11 +305,11 @@ func (s *session) authenticate(token string) error {
 	return nil
 }
 
-// DefaultEngineEventQueue is the engine's event buffer
+// DefaultEngineEventQueue bounds the engine's event queue
 // (imapengine.Options.EventQueue) on upstream connections when Config.IMAP
 // leaves it zero. onEvent never blocks (it encodes and queues the frame, or
-// closes a slow consumer), so a short buffer suffices; the engine's default
-// of 1,024 events cost 64 KiB per idle session (bench/bridge).
+// closes a slow consumer), so a short queue suffices (the engine allocates
+// it only while events wait).
 const DefaultEngineEventQueue = 64
 
 // connectUpstream dials the IMAP server and, except in password mode (the
@@ -384,6 +439,7 @@ func (s *session) readLoop() {
 		}
 		select {
 		case s.requests <- received{req: req, at: at}:
+			s.interruptIdle()
 		default:
 			s.sendError(req.RequestID(), protocol.CodeLimit, "too many requests in flight", nil)
 		}
@@ -446,41 +502,35 @@ func (s *session) stopPings() {
 	s.pingMu.Unlock()
 }
 
-// writeLoop writes queued frames; a write that exceeds WriteTimeout closes
-// the session as a slow consumer.
+// writeLoop writes queued frames until the queue is empty, then ends (the
+// next frame starts another); a write that exceeds WriteTimeout closes the
+// session as a slow consumer. Once a session closing as too slow has ended,
+// what is queued is dropped: the browser does not read, flushing would only
+// block.
 func (s *session) writeLoop() {
 	for {
-		select {
-		case f := <-s.out:
-			if !s.write(f) {
-				return
+		s.outMu.Lock()
+		if len(s.outQ) == 0 || s.writeFailed || (s.ctx.Err() != nil && s.closeReason == reasonTooSlow) {
+			for _, f := range s.outQ {
+				s.outBytes.Add(-int64(len(f.data)))
 			}
-		case <-s.ctx.Done():
-			if s.closeReason == reasonTooSlow {
-				return // the browser does not read: flushing would only block
+			s.outQ = nil
+			s.writing = false
+			if s.outIdle != nil {
+				close(s.outIdle)
+				s.outIdle = nil
 			}
-			// Keep writing until the executor has queued its last answer
-			// (the request in flight when the close began), then flush what
-			// is queued (error frames explaining the close).
-			for {
-				select {
-				case f := <-s.out:
-					if !s.write(f) {
-						return
-					}
-				case <-s.queuedOrIdle():
-					for {
-						select {
-						case f := <-s.out:
-							if !s.write(f) {
-								return
-							}
-						default:
-							return
-						}
-					}
-				}
-			}
+			s.outMu.Unlock()
+			return
+		}
+		f := s.outQ[0]
+		s.outQ[0] = nil
+		s.outQ = s.outQ[1:]
+		s.outMu.Unlock()
+		if !s.write(f) {
+			s.outMu.Lock()
+			s.writeFailed = true
+			s.outMu.Unlock()
 		}
 	}
 }
@@ -528,11 +578,24 @@ func (s *session) sendFrame(v protocol.Frame, event string, received time.Time) 
 		s.closeWith(protocol.ClosePolicy, reasonTooSlow)
 		return
 	}
-	select {
-	case s.out <- &outFrame{data: data, event: event, received: received}:
-	default:
+	s.outMu.Lock()
+	switch {
+	case s.outClosed || s.writeFailed:
+		s.outMu.Unlock()
+		s.outBytes.Add(-int64(len(data)))
+		return
+	case len(s.outQ) >= s.srv.lim.OutboundQueue:
+		s.outMu.Unlock()
 		s.outBytes.Add(-int64(len(data)))
 		s.closeWith(protocol.ClosePolicy, reasonTooSlow)
+		return
+	}
+	s.outQ = append(s.outQ, &outFrame{data: data, event: event, received: received})
+	start := !s.writing
+	s.writing = true
+	s.outMu.Unlock()
+	if start {
+		go s.writeLoop()
 	}
 }
 

@@ -324,6 +324,7 @@ func (s *session) armWatchTimer() {
 	w.timer = time.AfterFunc(s.srv.lim.WatchPollInterval, func() {
 		select {
 		case s.pollC <- struct{}{}:
+			s.interruptIdle()
 		default:
 		}
 	})

@@ -75,8 +75,16 @@ type Client struct {
 	hookObserve atomic.Pointer[func(typ string)] // tests: called as the reader processes an untagged response
 	evq         []Event                          // events waiting for flushEvents
 	deliveries  []delivery                       // responses waiting for their command's sink
-	events      chan Event                       // to the dispatcher goroutine (nil without OnEvent)
-	eventsDone  chan struct{}
+	// Events handed to OnEvent (guarded by mu): evOut waits for the
+	// dispatcher goroutine, which runs only while evOut is not empty (an idle
+	// connection holds neither goroutine nor queue); at most evCap wait, then
+	// the reader waits on evRoom. evIdle is closed when the dispatcher stops.
+	evOut      []Event
+	evCap      int
+	evRunning  bool
+	evRoom     chan struct{}
+	evIdle     chan struct{}
+	eventsDone chan struct{} // closed once the reader has ended and every event is delivered (nil without OnEvent)
 	// Event accounting for WaitEvents (guarded by mu): events queued so far,
 	// the count queued when the last tagged response was read, and events
 	// OnEvent has returned from; evWake is closed when evDelivered grows.

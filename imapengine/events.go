@@ -9,9 +9,11 @@ import (
 	"github.com/imapbridge/imapbridge/imapengine/internal/imapwire"
 )
 
-// DefaultEventQueue is the number of events buffered between the reader
-// goroutine and Options.OnEvent. When it is full the reader waits, so a slow
-// handler slows reading instead of growing memory.
+// DefaultEventQueue is the most events waiting between the reader goroutine
+// and Options.OnEvent. When that many wait the reader waits too, so a slow
+// handler slows reading instead of growing memory. The queue is allocated as
+// events arrive and dropped when drained, and the goroutine that runs
+// OnEvent exists only while events wait: an idle connection holds neither.
 const DefaultEventQueue = 1024
 
 // EventKind tells what an Event reports.
@@ -286,22 +288,50 @@ func (c *Client) WaitEvents(ctx context.Context) error {
 	return nil
 }
 
-// flushEvents hands queued events to the dispatcher goroutine. It runs in the
-// reader goroutine without c.mu; it blocks while the event queue is full.
+// flushEvents hands queued events to the dispatcher, starting its goroutine
+// when none runs. It runs in the reader goroutine; it waits while
+// Options.EventQueue events are waiting for OnEvent.
 func (c *Client) flushEvents() {
 	c.mu.Lock()
 	evs := c.evq
 	c.evq = nil
-	c.mu.Unlock()
-	for _, e := range evs {
-		c.events <- e
+	for len(evs) > 0 {
+		room := c.evCap - len(c.evOut)
+		if room <= 0 {
+			if c.evRoom == nil {
+				c.evRoom = make(chan struct{})
+			}
+			wait := c.evRoom
+			c.mu.Unlock()
+			<-wait
+			c.mu.Lock()
+			continue
+		}
+		k := min(room, len(evs))
+		c.evOut = append(c.evOut, evs[:k]...)
+		evs = evs[k:]
+		if !c.evRunning {
+			c.evRunning = true
+			go c.dispatchEvents()
+		}
 	}
+	c.mu.Unlock()
 }
 
-// dispatchEvents runs Options.OnEvent for each event, in order, never under a lock.
+// dispatchEvents runs Options.OnEvent for each waiting event, in order, never
+// under a lock, and ends when none is left (the next flushEvents starts it
+// again), so OnEvent runs in one goroutine at a time.
 func (c *Client) dispatchEvents() {
-	defer close(c.eventsDone)
-	for e := range c.events {
+	c.mu.Lock()
+	for len(c.evOut) > 0 {
+		e := c.evOut[0]
+		c.evOut[0] = Event{}
+		c.evOut = c.evOut[1:]
+		if c.evRoom != nil {
+			close(c.evRoom)
+			c.evRoom = nil
+		}
+		c.mu.Unlock()
 		c.opts.OnEvent(e)
 		c.mu.Lock()
 		c.evDelivered++
@@ -309,8 +339,14 @@ func (c *Client) dispatchEvents() {
 			close(c.evWake)
 			c.evWake = nil
 		}
-		c.mu.Unlock()
 	}
+	c.evOut = nil
+	c.evRunning = false
+	if c.evIdle != nil {
+		close(c.evIdle)
+		c.evIdle = nil
+	}
+	c.mu.Unlock()
 }
 
 // leadingNumber parses the N of "* N TYPE".

@@ -157,7 +157,8 @@ type Options struct {
 
 	// OnEvent receives unsolicited data (EXISTS, EXPUNGE with its UID, flag
 	// changes, VANISHED, RECENT, ALERT, BYE) in the order it arrived, from a
-	// goroutine the client owns, never under a lock. It must not call Shutdown
+	// goroutine the client owns (started while events wait; one at a time),
+	// never under a lock. It must not call Shutdown
 	// or Logout synchronously, and should hand slow work elsewhere: while
 	// EventQueue events are waiting, the reader waits too.
 	OnEvent func(Event)

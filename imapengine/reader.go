@@ -40,23 +40,32 @@ func (c *Client) startReader() {
 	}
 	c.readerStart = true
 	if c.opts.OnEvent != nil {
-		n := c.opts.EventQueue
-		orDefault(&n, DefaultEventQueue)
-		c.events = make(chan Event, n)
+		c.evCap = c.opts.EventQueue
+		orDefault(&c.evCap, DefaultEventQueue)
 		c.eventsDone = make(chan struct{})
-		go c.dispatchEvents()
 	}
 	c.mu.Unlock()
 	go c.readLoop()
 }
 
-// stopEvents ends the dispatcher goroutine after it has delivered every
-// queued event.
+// stopEvents waits until the dispatcher has delivered every queued event
+// and stopped.
 func (c *Client) stopEvents() {
-	if c.events != nil {
-		close(c.events)
-		<-c.eventsDone
+	if c.eventsDone == nil {
+		return
 	}
+	c.mu.Lock()
+	for c.evRunning {
+		if c.evIdle == nil {
+			c.evIdle = make(chan struct{})
+		}
+		idle := c.evIdle
+		c.mu.Unlock()
+		<-idle
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
+	close(c.eventsDone)
 }
 
 // delivery is an untagged response routed to a pending command's sink.

@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 ROUNDS="${ROUNDS:-20}"
 PER_ROUND="${PER_ROUND:-50}"
 PUSH="${PUSH:-100}"
-SESSIONS="${SESSIONS:-1000,5000}"
+SESSIONS="${SESSIONS:-1000,5000,10000}"
 SERVERS="${BRIDGE_SERVERS:-devserver,dovecot}"
 OUT=bench/out
 BENCH_USER=bridgebench

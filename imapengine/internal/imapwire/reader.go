@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sync/atomic"
+	"syscall"
 )
 
 // Reader frames IMAP responses from a byte stream. It is not safe for
@@ -16,6 +17,11 @@ type Reader struct {
 	src io.Reader
 	br  *bufio.Reader
 	lim Limits
+	// raw is src's socket when src is one: WaitData then releases the
+	// buffer while it waits (idlebuf.go).
+	raw syscall.RawConn
+	// released is set while WaitData waits without a buffer (tests).
+	released atomic.Bool
 	// partial holds the start of a line interrupted by a transport error
 	// (a deadline, typically), so the next ReadLine continues it.
 	partial []byte
@@ -71,11 +77,14 @@ func (r *Reader) CopyN(w io.Writer, n int64) (readErr, writeErr error) {
 }
 
 // NewReader returns a Reader on src with a buffer of l.ReadBufferSize bytes
-// (default ReadChunkSize).
+// (default ReadChunkSize). When src is a socket (a net.Conn that is a
+// syscall.Conn, such as *net.TCPConn, which must not buffer by itself), the
+// buffer is held only while data flows: WaitData returns it to a shared pool
+// while it waits with nothing buffered.
 // Zero fields of l take their defaults.
 func NewReader(src io.Reader, l Limits) *Reader {
 	l = l.WithDefaults()
-	return &Reader{src: src, br: bufio.NewReaderSize(src, l.ReadBufferSize), lim: l}
+	return &Reader{src: src, br: getBufReader(src, l.ReadBufferSize), lim: l, raw: rawConnOf(src)}
 }
 
 // Reset switches r to a new source and drops every buffered byte, including
@@ -83,6 +92,7 @@ func NewReader(src io.Reader, l Limits) *Reader {
 func (r *Reader) Reset(src io.Reader) {
 	r.src = src
 	r.br.Reset(src)
+	r.raw = rawConnOf(src)
 	r.partial = nil
 }
 
@@ -90,10 +100,15 @@ func (r *Reader) Reset(src io.Reader) {
 func (r *Reader) Buffered() int { return r.br.Buffered() + len(r.partial) }
 
 // WaitData blocks until at least one byte can be read without blocking and
-// returns the read error, if any. It consumes nothing.
+// returns the read error, if any. It consumes nothing. On a socket with
+// nothing buffered, the read buffer goes back to the shared pool while it
+// waits (see NewReader).
 func (r *Reader) WaitData() error {
 	if len(r.partial) > 0 {
 		return nil
+	}
+	if r.raw != nil && r.br.Buffered() == 0 {
+		r.releaseWhileWaiting()
 	}
 	_, err := r.br.Peek(1)
 	return err
