@@ -159,6 +159,8 @@ test('delete', { timeout: TEST_TIMEOUT_MS }, async () => {
   await page.click(row(uid));
   await waitFor(async () => (await page.textContent(tid('message-subject'))) === 'Quarterly report', 'message open');
   await page.click(tid('delete'));
+  // No Trash in SEED: deleting is permanent, so the page asks first (polish.test.mjs tests the cancel).
+  await page.click(tid('confirm-ok'));
   await page.waitForSelector(row(uid), { state: 'detached' });
   await onServer('the message gone from INBOX', async (c) => !(await c.uids('INBOX', 'UNDELETED')).includes(uid));
   assert.deepEqual(await rowUids(page), [w.uids[2]]);

@@ -15,6 +15,10 @@ import { Composer, DRAFTS_FALLBACK } from "./draft.js";
 import { openSession } from "./session.js";
 import { Toast } from "./toast.js";
 import { VirtualList } from "./vlist.js";
+import { Account } from "./account.js";
+import { confirmAction } from "./confirm.js";
+import { messageInUrl, setMessageInUrl, setTitle } from "./pagestate.js";
+import { Selection } from "./select.js";
 
 /** FOLDER_REFRESH_MS is how often folder unread counts are refreshed (the open mailbox is live). */
 export const FOLDER_REFRESH_MS = 30_000;
@@ -40,6 +44,20 @@ const gone = new Set<number>();
 const flagsOf = (m: ViewMessage): readonly string[] => overrides.get(m.uid) ?? m.flags;
 const msg = (uid: number): ViewMessage | undefined => view?.messages.get(uid);
 
+/** pendingUid is the message the URL asked for (?msg=), opened once the mailbox is synced. */
+let pendingUid = messageInUrl();
+
+// ---- multi-select (select.ts) ----
+
+const selection = new Selection(listPane.parentElement ?? listPane, {
+  flag: (uids, f, on) => void setFlags(uids, f === "seen" ? SEEN : FLAGGED, on),
+  move: (uids, to) => void moveMessages(uids, to),
+  remove: (uids) => void removeMessages(uids),
+  targets: () => folders.filter((f) => f.selectable && f.name !== mailbox).map((f) => f.name),
+  order: () => visibleUids(),
+  refresh: (uids) => { for (const u of uids) list.refresh(u); },
+});
+
 // ---- message list ----
 
 const list = new VirtualList<number>(listPane, {
@@ -63,7 +81,7 @@ const list = new VirtualList<number>(listPane, {
     top.append(el("span", "dot"), from, date);
     const bottom = el("div", "row-bottom");
     bottom.append(subj, flag);
-    row.append(top, bottom);
+    row.append(selection.checkbox(uid), top, bottom);
     row.addEventListener("click", () => openMessage(uid));
     this.update(uid, row);
     return row;
@@ -76,6 +94,10 @@ const list = new VirtualList<number>(listPane, {
     const flagged = String(hasFlag(flags, FLAGGED));
     if (row.dataset["seen"] !== seen) row.dataset["seen"] = seen;
     if (row.dataset["flagged"] !== flagged) row.dataset["flagged"] = flagged;
+    const picked = selection.has(uid);
+    const pick = row.querySelector<HTMLInputElement>("input.row-pick");
+    if (pick !== null && pick.checked !== picked) pick.checked = picked;
+    row.classList.toggle("picked", picked);
     const selected = reader.current === uid;
     row.classList.toggle("selected", selected);
     row.setAttribute("aria-selected", String(selected));
@@ -99,11 +121,16 @@ function renderList(): void {
   }
   const row = folderRows.get(mailbox);
   if (row !== undefined) setUnread(row.unread, unread);
+  setTitle(titleEl.textContent ?? mailbox, viewReady ? unread : 0);
+  selection.keep(new Set(uids));
   countEl.textContent = !viewReady && uids.length === 0 ? "Loading…"
     : `${uids.length.toLocaleString()} message${uids.length === 1 ? "" : "s"}${unread > 0 ? ` · ${unread.toLocaleString()} unread` : ""}`;
   listPane.classList.toggle("is-empty", viewReady && uids.length === 0);
   const cur = reader.current;
-  if (cur !== undefined && !uids.includes(cur)) reader.clear();
+  if (cur !== undefined && !uids.includes(cur)) {
+    reader.clear();
+    setMessageInUrl(undefined);
+  }
 }
 
 // ---- message view and actions ----
@@ -172,6 +199,8 @@ async function removeMessage(uid: number): Promise<void> {
     await moveMessage(uid, trash.name, true);
     return;
   }
+  const m = msg(uid);
+  if (!await confirmAction(`Delete “${m ? subject(m) : "this message"}” permanently?`, "Delete forever")) return;
   const next = neighbour(uid);
   gone.add(uid);
   renderList();
@@ -184,6 +213,74 @@ async function removeMessage(uid: number): Promise<void> {
     gone.delete(uid);
     renderList();
     toast.show(`Could not delete the message: ${errText(e)}`, "error");
+  }
+}
+
+// ---- bulk actions (the selection's bar, the Delete key) ----
+
+/** setFlags adds or removes flag on every message of uids (one STORE), shown at once, undone on failure. */
+async function setFlags(uids: number[], flag: string, on: boolean): Promise<void> {
+  if (uids.length === 0) return;
+  for (const uid of uids) {
+    const m = msg(uid);
+    if (m === undefined) continue;
+    const before = flagsOf(m).filter((f) => !hasFlag([f], flag));
+    overrides.set(uid, on ? [...before, flag] : before);
+    changed(uid);
+  }
+  renderList();
+  try {
+    const r = await client.store(uids.join(","), on ? "add" : "remove", [flag]);
+    for (const x of r.messages) if (x.uid !== undefined && x.flags !== undefined && uids.includes(x.uid)) overrides.set(x.uid, x.flags);
+  } catch (e) {
+    for (const uid of uids) overrides.delete(uid);
+    toast.show(`Could not update ${uids.length} messages: ${errText(e)}`, "error");
+  }
+  for (const uid of uids) changed(uid);
+  renderList();
+}
+
+/** moveMessages moves uids to another mailbox in one MOVE. */
+async function moveMessages(uids: number[], to: string, what = `Moved ${uids.length} message${uids.length === 1 ? "" : "s"} to ${to}`): Promise<void> {
+  if (uids.length === 0) return;
+  const cur = reader.current;
+  for (const uid of uids) gone.add(uid);
+  selection.clear();
+  renderList();
+  if (cur !== undefined && uids.includes(cur)) reader.clear();
+  try {
+    await client.move(uids.join(","), to);
+    toast.show(what);
+    void refreshFolders();
+  } catch (e) {
+    for (const uid of uids) gone.delete(uid);
+    renderList();
+    toast.show(`Could not move the messages: ${errText(e)}`, "error");
+  }
+}
+
+/** removeMessages moves uids to Trash, or (in Trash, or without one) deletes them for good after a confirmation. */
+async function removeMessages(uids: number[]): Promise<void> {
+  if (uids.length === 0) return;
+  const trash = trashOf(folders);
+  if (trash !== undefined && trash.name !== mailbox) {
+    await moveMessages(uids, trash.name, `Moved ${uids.length} message${uids.length === 1 ? "" : "s"} to ${trash.name}`);
+    return;
+  }
+  const n = uids.length === 1 ? "1 message" : `${uids.length.toLocaleString()} messages`;
+  if (!await confirmAction(`Delete ${n} permanently?`, "Delete forever")) return;
+  for (const uid of uids) gone.add(uid);
+  selection.clear();
+  renderList();
+  try {
+    await client.store(uids.join(","), "add", [DELETED], { silent: true });
+    await client.expunge(uids.join(","));
+    toast.show(`Deleted ${n}`);
+    void refreshFolders();
+  } catch (e) {
+    for (const uid of uids) gone.delete(uid);
+    renderList();
+    toast.show(`Could not delete the messages: ${errText(e)}`, "error");
   }
 }
 
@@ -203,6 +300,7 @@ function openMessage(uid: number): void {
   list.reveal(uid);
   list.refresh(uid);
   document.body.classList.add("reading");
+  setMessageInUrl(uid);
   if (!hasFlag(flagsOf(m), SEEN)) void setFlag(uid, SEEN, true);
 }
 
@@ -232,14 +330,20 @@ async function refreshFolders(): Promise<void> {
 
 function openMailbox(name: string): void {
   if (view !== undefined && name === mailbox) return;
+  const switching = view !== undefined;
   mailbox = name;
   const url = new URL(location.href);
   if (name === "INBOX") url.searchParams.delete("mailbox");
   else url.searchParams.set("mailbox", name);
+  if (switching) url.searchParams.delete("msg");
   history.replaceState(null, "", url);
+  if (switching) {
+    pendingUid = undefined;
+    selection.clear();
+  }
   for (const [n, row] of folderRows) row.root.classList.toggle("active", n === name);
   titleEl.textContent = name === "INBOX" ? "Inbox" : name;
-  document.title = `${titleEl.textContent} — imapbridge`;
+  setTitle(titleEl.textContent, 0);
   overrides.clear();
   gone.clear();
   viewReady = false;
@@ -268,6 +372,12 @@ function openMailbox(name: string): void {
     if (view !== v) return;
     viewReady = true;
     renderList();
+    if (pendingUid !== undefined) {
+      const uid = pendingUid;
+      pendingUid = undefined;
+      if (msg(uid) !== undefined) openMessage(uid);
+      else setMessageInUrl(undefined);
+    }
   });
   renderList();
 }
@@ -284,8 +394,10 @@ new Composer(client, () => folders.find((f) => f.role === "drafts")?.name ?? DRA
 
 const stateEl = byId("conn-state");
 const failure = new FailureNotice((n) => stateEl.closest("header")?.after(n), () => client.reconnect());
+const account = new Account(stateEl, client, session.user);
 client.on("connection", (e: ConnectionEvent) => {
   showState(stateEl, e, () => client.reconnect());
+  account.refresh();
   failure.show(e);
   if (e.state === "open") void refreshFolders();
 });
@@ -293,10 +405,18 @@ showState(stateEl, { state: client.state }, () => client.reconnect());
 setInterval(() => void refreshFolders(), FOLDER_REFRESH_MS);
 
 document.addEventListener("keydown", (ev) => {
-  if (ev.target instanceof HTMLSelectElement || ev.target instanceof HTMLInputElement) return;
+  if (ev.target instanceof HTMLSelectElement || ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement) return;
+  if (document.querySelector("dialog[open]") !== null || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const cur = reader.current;
   const i = cur === undefined ? -1 : list.positionOf(cur);
-  if (ev.key === "ArrowDown" || ev.key === "j") {
+  if (ev.key === "Delete") {
+    if (selection.size > 0) void removeMessages(selection.uids());
+    else if (cur !== undefined) void removeMessage(cur);
+  } else if (ev.key === "x") {
+    if (cur !== undefined) selection.toggle(cur);
+  } else if (ev.key === "Escape" && selection.size > 0) {
+    selection.clear();
+  } else if (ev.key === "ArrowDown" || ev.key === "j") {
     const k = list.keyAt(i + 1);
     if (k !== undefined) openMessage(k);
   } else if (ev.key === "ArrowUp" || ev.key === "k") {

@@ -29,6 +29,9 @@ const BASE_STYLE =
   "color:#1f2430;overflow-wrap:anywhere}img{max-width:100%;height:auto}pre.plain{white-space:pre-wrap;font:inherit;margin:0}" +
   "a{color:#2f5bd3}blockquote{margin:0 0 0 .8em;padding-left:.8em;border-left:3px solid #d5d9e4;color:#555d70}";
 
+/** TEXT_DARK lets a plain-text message follow a dark scheme (HTML mail keeps its own colours on white). */
+const TEXT_DARK = "@media (prefers-color-scheme:dark){html{color-scheme:dark}body{background:#161b24;color:#e6e9ef}a{color:#7c9cff}}";
+
 /** htmlDoc wraps a message's HTML part in the sandbox document. */
 export function htmlDoc(html: string, remoteImages: boolean): string {
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${cspFor(remoteImages)}">` +
@@ -38,5 +41,5 @@ export function htmlDoc(html: string, remoteImages: boolean): string {
 /** textDoc renders a plain-text part, escaped, in the sandbox document. */
 export function textDoc(text: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${cspFor(false)}">` +
-    `<style>${BASE_STYLE}</style></head><body><pre class="plain">${escapeHtml(text)}</pre></body></html>`;
+    `<style>${BASE_STYLE}${TEXT_DARK}</style></head><body><pre class="plain">${escapeHtml(text)}</pre></body></html>`;
 }
