@@ -173,6 +173,30 @@ func TestHostileFigures(t *testing.T) {
 		cpu, _, _ = measure(func() { _, _ = c.Noop(ctx) })
 		t.Logf("item2 1000 x EXPUNGE: cpu %v (%v per line)", cpu, cpu/1000)
 	})
+	t.Run("quoted-escapes", func(t *testing.T) {
+		// One unsolicited FETCH line of 20,000 escaped quoted strings, parsed
+		// for events (unknown items skipped), then as FetchEach's sections.
+		srv := uidMapServer(t, 1000)
+		c := figureClient(t, srv)
+		defer c.Shutdown()
+		for name, item := range map[string]string{"unknown items": ` X-A "a\\%d"`, "body sections": ` BODY[%d] "a\\"`} {
+			var b strings.Builder
+			b.WriteString("* 1 FETCH (UID 1")
+			for i := 0; i < 20_000; i++ {
+				fmt.Fprintf(&b, item, i)
+			}
+			b.WriteString(")\r\n")
+			srv.SetValue("noop", b.String())
+			cpu, peak, total := measure(func() { _, _ = c.Noop(ctx) })
+			t.Logf("20,000 escaped quoted %s (%d bytes) as NOOP data: cpu %v peak %.1f MiB alloc %.1f MiB",
+				name, b.Len(), cpu, float64(peak)/(1<<20), float64(total)/(1<<20))
+			cpu, peak, total = measure(func() {
+				_ = c.FetchEach(ctx, "1", "(UID)", nil, func(*imap.Message) error { return nil })
+			})
+			t.Logf("20,000 escaped quoted %s (%d bytes) as FetchEach data: cpu %v peak %.1f MiB alloc %.1f MiB",
+				name, b.Len(), cpu, float64(peak)/(1<<20), float64(total)/(1<<20))
+		}
+	})
 	t.Run("item3-4", func(t *testing.T) {
 		n := 1_000_000
 		if s := os.Getenv("IMAPBRIDGE_FIGURES_N"); s != "" {
