@@ -90,6 +90,12 @@ func NewSigner(secret []byte) (*auth.Signer, error) {
 // total, handshakes per IP, frames per second) are raised to
 // MaxBenchSessions; everything else is the bridge's default.
 func StartBridge(up Upstream, secret []byte) (*Bridge, error) {
+	return StartBridgeWith(up, secret, nil)
+}
+
+// StartBridgeWith is StartBridge with a last change to the configuration
+// (a dial hook, other limits) made by adjust, when set.
+func StartBridgeWith(up Upstream, secret []byte, adjust func(*bridge.Config)) (*Bridge, error) {
 	signer, err := NewSigner(secret)
 	if err != nil {
 		return nil, err
@@ -98,7 +104,7 @@ func StartBridge(up Upstream, secret []byte) (*Bridge, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := bridge.New(bridge.Config{
+	cfg := bridge.Config{
 		Verifier:       v,
 		AllowedOrigins: []string{Origin},
 		Upstreams: []bridge.Upstream{{Name: UpstreamName, Addr: up.Addr, Security: bridge.SecurityPlain,
@@ -107,7 +113,11 @@ func StartBridge(up Upstream, secret []byte) (*Bridge, error) {
 		Limits: bridge.Limits{SessionsPerUser: MaxBenchSessions, MaxSessions: MaxBenchSessions,
 			HandshakesPerIP: MaxBenchSessions, HandshakeBurst: MaxBenchSessions,
 			FramesPerSecond: MaxBenchSessions, FrameBurst: MaxBenchSessions},
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	srv, err := bridge.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -22,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -100,52 +98,6 @@ func main() {
 	}
 }
 
-// child is a running child process speaking lines on stdout.
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   *bufio.Scanner
-}
-
-func startChild(env []string, args ...string) (*child, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(self, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return &child{cmd: cmd, stdin: in, out: bufio.NewScanner(out)}, nil
-}
-
-// line waits for the child's next output line.
-func (c *child) line() (string, error) {
-	if !c.out.Scan() {
-		if err := c.out.Err(); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("%w: child ended early", bench.ErrBench)
-	}
-	return c.out.Text(), nil
-}
-
-// stop closes the child's stdin (its signal to exit) and waits for it.
-func (c *child) stop() error {
-	c.stdin.Close()
-	return c.cmd.Wait()
-}
-
 func runBridge(list, memProfile string, w io.Writer) error {
 	var counts []int
 	nofile, err := bench.RaiseFileLimit()
@@ -169,12 +121,12 @@ func runBridge(list, memProfile string, w io.Writer) error {
 		}
 		counts = append(counts, n)
 	}
-	up, err := startChild(nil, "-role", roleUpstream)
+	up, err := bench.StartChild(nil, "-role", roleUpstream)
 	if err != nil {
 		return err
 	}
-	defer up.stop()
-	l, err := up.line()
+	defer up.Stop()
+	l, err := up.Line()
 	if err != nil {
 		return err
 	}
@@ -215,7 +167,7 @@ func runBridge(list, memProfile string, w io.Writer) error {
 // measure opens n idle sessions and prints one table row.
 func measure(br *bench.Bridge, up bench.Upstream, secret []byte, n int, memProfile string, w io.Writer) error {
 	before := bench.SampleMemory()
-	cl, err := startChild([]string{envSecret + "=" + hex.EncodeToString(secret)}, "-role", roleClients, "-url", br.URL(),
+	cl, err := bench.StartChild([]string{envSecret + "=" + hex.EncodeToString(secret)}, "-role", roleClients, "-url", br.URL(),
 		"-count", strconv.Itoa(n), "-user", up.User, "-password", up.Password)
 	if err != nil {
 		return err
@@ -223,10 +175,10 @@ func measure(br *bench.Bridge, up bench.Upstream, secret []byte, n int, memProfi
 	stopped := false
 	defer func() {
 		if !stopped {
-			cl.stop()
+			cl.Stop()
 		}
 	}()
-	l, err := cl.line()
+	l, err := cl.Line()
 	if err != nil {
 		return err
 	}
@@ -247,7 +199,7 @@ func measure(br *bench.Bridge, up bench.Upstream, secret []byte, n int, memProfi
 		}
 	}
 	stopped = true
-	if err := cl.stop(); err != nil {
+	if err := cl.Stop(); err != nil {
 		return fmt.Errorf("clients: %w", err)
 	}
 	deadline := time.Now().Add(drainTimeout)
