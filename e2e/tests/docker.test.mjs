@@ -35,9 +35,10 @@ test('the embedded demo through a non-loopback address goes live and shows new m
     const origin = `http://${ip}:${port}`;
     const { page, tokens, errors } = await openPage(browser.context, origin + '/');
     const consoleErrors = [];
-    // Playwright's own script injection into the sandboxed message frame logs "Blocked script execution in
-    // 'about:blank'": not the page's. Everything else (a CSP violation, a failed fetch) counts.
-    page.on('console', (m) => m.type() === 'error' && !/^Blocked script execution in 'about:blank'/.test(m.text()) && consoleErrors.push(m.text()));
+    // The test's own init script (openPage's row observer, which Playwright runs in every frame) is refused
+    // in the sandboxed message frame: "Blocked script execution in 'about:blank'" or "'about:srcdoc'", not the
+    // page's doing. Everything else (a CSP violation, a failed fetch) counts.
+    page.on('console', (m) => m.type() === 'error' && !/^Blocked script execution in 'about:(blank|srcdoc)'/.test(m.text()) && consoleErrors.push(m.text()));
     await waitState(page, 'open', { timeout: 20_000 });
     assert.ok(tokens() >= 1, 'the page got a token from POST /dev/token over the non-loopback address');
     await page.waitForSelector(tid('message-row'));
