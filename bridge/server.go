@@ -113,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 		if _, dup := s.upstreams[u.Name]; dup {
 			return nil, fmt.Errorf("%w: duplicate upstream %q", ErrConfig, u.Name)
 		}
+		u.initLogins()
 		s.upstreams[u.Name] = &u
 	}
 	if cfg.DefaultUpstream != "" && s.upstreams[cfg.DefaultUpstream] == nil {

@@ -328,6 +328,13 @@ func (s *session) connectUpstream() error {
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	defer cancel()
 	c, err := s.ups.dial(ctx, s.claims.IMAPUser, d, opts)
+	var lre *LoginRateError
+	if errors.As(err, &lre) {
+		s.srv.met.refused.WithLabelValues("login_rate").Inc()
+		s.sendError("", protocol.CodeLimit, "IMAP login rate limit: retry later", nil)
+		s.closeWith(protocol.CloseTryLater, "upstream login rate")
+		return err
+	}
 	if err != nil {
 		s.log.Info("upstream connect failed", "err", errSummary(err))
 		s.sendError("", protocol.CodeUnavailable, "IMAP server unavailable", nil)

@@ -261,6 +261,13 @@ func (s *Server) serveTransfer(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	c, err := s.dialTransfer(ctx, t)
+	var lre *LoginRateError
+	if errors.As(err, &lre) {
+		s.met.refused.WithLabelValues("login_rate").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(int(lre.Wait/time.Second)+1))
+		http.Error(w, "IMAP login rate limit: retry later", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		s.log.Info("transfer connect failed", "user", t.user, "err", errSummary(err))
 		http.Error(w, "IMAP server unavailable", http.StatusBadGateway)

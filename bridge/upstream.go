@@ -11,6 +11,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/imapbridge/imapbridge/imapengine"
 )
@@ -62,6 +65,86 @@ type Upstream struct {
 	// NoNotify makes status watches poll even when the server offers
 	// NOTIFY (for a server whose NOTIFY misbehaves).
 	NoNotify bool
+	// LoginsPerSecond caps the IMAP connections (each one a login) the
+	// bridge opens to this upstream per second, with LoginBurst at once, so
+	// the server never sees a login storm from the bridge (security J7: a
+	// thousand browsers reconnecting after a restart). A connection over the
+	// rate waits for its turn, at most LoginWait; one that would wait longer
+	// is refused (close 1013, retried by the SDK with backoff). Zero fields
+	// take DefaultUpstreamLoginsPerSecond, DefaultUpstreamLoginBurst and
+	// DefaultUpstreamLoginWait.
+	LoginsPerSecond float64
+	LoginBurst      int
+	LoginWait       time.Duration
+
+	logins *rate.Limiter // built by New from LoginsPerSecond and LoginBurst
+}
+
+// Default login pacing per upstream (Upstream.LoginsPerSecond, LoginBurst,
+// LoginWait).
+const (
+	DefaultUpstreamLoginsPerSecond = 50
+	DefaultUpstreamLoginBurst      = 50
+	DefaultUpstreamLoginWait       = 10 * time.Second
+)
+
+// ErrLoginRate reports a connection to an upstream refused because its
+// login rate (Upstream.LoginsPerSecond) would have made it wait longer than
+// Upstream.LoginWait.
+var ErrLoginRate = errors.New("bridge: upstream login rate exceeded")
+
+// LoginRateError is an ErrLoginRate with the wait that was refused.
+type LoginRateError struct {
+	Upstream string
+	Wait     time.Duration // the wait the rate would have imposed
+}
+
+func (e *LoginRateError) Error() string {
+	return fmt.Sprintf("%v: upstream %q, a turn in %v", ErrLoginRate, e.Upstream, e.Wait.Round(time.Millisecond))
+}
+
+// Unwrap makes errors.Is(err, ErrLoginRate) true.
+func (e *LoginRateError) Unwrap() error { return ErrLoginRate }
+
+// initLogins applies the login pacing defaults and builds the limiter.
+func (u *Upstream) initLogins() {
+	if u.LoginsPerSecond <= 0 {
+		u.LoginsPerSecond = DefaultUpstreamLoginsPerSecond
+	}
+	if u.LoginBurst <= 0 {
+		u.LoginBurst = DefaultUpstreamLoginBurst
+	}
+	if u.LoginWait <= 0 {
+		u.LoginWait = DefaultUpstreamLoginWait
+	}
+	u.logins = rate.NewLimiter(rate.Limit(u.LoginsPerSecond), u.LoginBurst)
+}
+
+// loginTurn waits for the upstream's login limiter: nil when the
+// connection may go ahead, a *LoginRateError when its turn is more than
+// LoginWait away, ctx's error when ctx ends first (the turn is given back).
+func (u *Upstream) loginTurn(ctx context.Context) error {
+	if u.logins == nil {
+		return nil
+	}
+	r := u.logins.Reserve()
+	d := r.Delay()
+	if d == 0 {
+		return nil
+	}
+	if d > u.LoginWait {
+		r.Cancel()
+		return &LoginRateError{Upstream: u.Name, Wait: d}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
 }
 
 // redacted replaces a secret in String, Format and LogValue output.
@@ -159,6 +242,9 @@ func (u *Upstream) validate() error {
 
 // dial connects to the upstream (not yet authenticated, except stdio).
 func (u *Upstream) dial(ctx context.Context, imapUser string, d *Dialer, opts imapengine.Options) (*imapengine.Client, error) {
+	if err := u.loginTurn(ctx); err != nil {
+		return nil, err
+	}
 	opts.Dialer = d
 	if u.TLSConfig != nil {
 		opts.TLSConfig = u.TLSConfig

@@ -88,7 +88,8 @@ func NewSigner(secret []byte) (*auth.Signer, error) {
 // StartBridge starts a bridge for up, verifying HS256 tokens made with
 // secret. Limits that would throttle a benchmark (sessions per user and in
 // total, handshakes per IP, frames per second) are raised to
-// MaxBenchSessions; everything else is the bridge's default.
+// MaxBenchSessions, and so is the upstream's login pacing; everything else
+// is the bridge's default.
 func StartBridge(up Upstream, secret []byte) (*Bridge, error) {
 	return StartBridgeWith(up, secret, nil)
 }
@@ -108,7 +109,7 @@ func StartBridgeWith(up Upstream, secret []byte, adjust func(*bridge.Config)) (*
 		Verifier:       v,
 		AllowedOrigins: []string{Origin},
 		Upstreams: []bridge.Upstream{{Name: UpstreamName, Addr: up.Addr, Security: bridge.SecurityPlain,
-			AllowPrivate: true, AllowPlaintext: true}},
+			AllowPrivate: true, AllowPlaintext: true, LoginsPerSecond: MaxBenchSessions, LoginBurst: MaxBenchSessions}},
 		DefaultUpstream: UpstreamName,
 		Limits: bridge.Limits{SessionsPerUser: MaxBenchSessions, MaxSessions: MaxBenchSessions,
 			HandshakesPerIP: MaxBenchSessions, HandshakeBurst: MaxBenchSessions,

@@ -128,7 +128,8 @@ const (
 	// CloseRestart: the server restarts; reconnect after the delay in the
 	// close reason ("retry-after-ms=N", see RetryAfterReason).
 	CloseRestart = 1012
-	// CloseTryLater: the bridge's global session cap was reached; retry
+	// CloseTryLater: the bridge's global session cap was reached, or the
+	// upstream's login rate would keep the session waiting too long; retry
 	// later with backoff.
 	CloseTryLater = 1013
 	// CloseAuth: the token expired (reason ReasonTokenExpired) or was

@@ -204,6 +204,10 @@ type upstreamConfig struct {
 	MasterUser         string   `json:"masterUser"`
 	MasterPasswordFile string   `json:"masterPasswordFile"`
 	OAuthMechanism     string   `json:"oauthMechanism"`
+	// Login pacing toward this server (bridge.Upstream.LoginsPerSecond).
+	LoginsPerSecond float64  `json:"loginsPerSecond"`
+	LoginBurst      int      `json:"loginBurst"`
+	LoginWait       duration `json:"loginWait"`
 }
 
 type authConfig struct {
@@ -281,7 +285,11 @@ func loadFile(path string) (loaded, error) {
 	}
 	for _, u := range fc.Upstreams {
 		up := bridge.Upstream{Name: u.Name, Addr: u.Addr, Security: bridge.Security(u.Security), Command: u.Command,
-			AllowPrivate: u.AllowPrivate, AllowPlaintext: u.AllowPlaintext, MasterUser: u.MasterUser, OAuthMechanism: u.OAuthMechanism}
+			AllowPrivate: u.AllowPrivate, AllowPlaintext: u.AllowPlaintext, MasterUser: u.MasterUser, OAuthMechanism: u.OAuthMechanism,
+			LoginsPerSecond: u.LoginsPerSecond, LoginBurst: u.LoginBurst}
+		if up.LoginWait, err = u.LoginWait.get("upstreams[" + u.Name + "].loginWait"); err != nil {
+			return fail(err)
+		}
 		if u.CAFile != "" {
 			pem, err := os.ReadFile(u.CAFile)
 			if err != nil {
