@@ -198,6 +198,7 @@ test('"Save as draft" with a 5 MB attachment lands in Drafts', { timeout: TEST_T
     const f = (await c.command('FETCH 1 (FLAGS BODY.PEEK[])')).join('\r\n');
     assert.match(f, /\\Draft/);
     assert.match(f, /Subject: =\?UTF-8\?B\?/);
+    assert.match(f, /To: =\?UTF-8\?B\?[^?]+\?= <zoe@example\.com>\r\n/);
     const m = /Content-Disposition: attachment; filename="Plan _bersicht.bin"; filename\*=UTF-8''Plan%20%C3%9Cbersicht\.bin\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/.exec(f);
     assert.ok(m, 'the attachment part in the stored draft');
     assert.equal(sha(Buffer.from(m[1].replace(/\r\n/g, ''), 'base64')), sha(data), 'the stored attachment is the file');

@@ -40,6 +40,22 @@ export function encodedWord(s: string): string {
   return ascii(clean) ? clean : `=?UTF-8?B?${b64(new TextEncoder().encode(clean))}?=`;
 }
 
+/**
+ * addressList renders a comma-separated address list for a header: a
+ * non-ASCII display name becomes an encoded word, the address itself stays
+ * as typed (RFC 2047 §5: never inside an addr-spec).
+ */
+export function addressList(s: string): string {
+  return s.split(",").map((a) => a.trim()).filter((a) => a !== "").map((a) => {
+    const m = /^(.*?)\s*<([^<>]+)>$/.exec(a);
+    if (m === null) return a.replace(/[\r\n]+/g, " ");
+    const name = (m[1] ?? "").replace(/^"|"$/g, "").trim();
+    const addr = (m[2] ?? "").trim();
+    if (name === "") return `<${addr}>`;
+    return ascii(name) ? `"${name.replace(/["\\]/g, "")}" <${addr}>` : `${encodedWord(name)} <${addr}>`;
+  }).join(", ");
+}
+
 /** filenameParams renders filename (and RFC 2231 filename* for non-ASCII names) for a header. */
 export function filenameParams(param: string, name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
@@ -64,8 +80,8 @@ export async function buildDraft(d: DraftInput): Promise<Blob> {
   const date = (d.date ?? new Date()).toUTCString().replace("GMT", "+0000");
   const rnd = (): string => Math.random().toString(36).slice(2, 12);
   const head = [
-    ...(d.from ? [`From: ${encodedWord(d.from)}`] : []),
-    ...(d.to.trim() ? [`To: ${encodedWord(d.to.trim())}`] : []),
+    ...(d.from ? [`From: ${addressList(d.from)}`] : []),
+    ...(d.to.trim() ? [`To: ${addressList(d.to)}`] : []),
     `Subject: ${encodedWord(d.subject)}`,
     `Date: ${date}`,
     `Message-ID: <${rnd()}.${Date.now()}@imapbridge.demo>`,
