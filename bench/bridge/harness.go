@@ -87,9 +87,9 @@ func NewSigner(secret []byte) (*auth.Signer, error) {
 
 // StartBridge starts a bridge for up, verifying HS256 tokens made with
 // secret. Limits that would throttle a benchmark (sessions per user and in
-// total, handshakes per IP, frames per second) are raised to
-// MaxBenchSessions, and so is the upstream's login pacing; everything else
-// is the bridge's default.
+// total, handshakes per IP, frames per second, transfers and tickets per
+// user) are raised to MaxBenchSessions, and so is the upstream's login
+// pacing; everything else is the bridge's default.
 func StartBridge(up Upstream, secret []byte) (*Bridge, error) {
 	return StartBridgeWith(up, secret, nil)
 }
@@ -113,7 +113,8 @@ func StartBridgeWith(up Upstream, secret []byte, adjust func(*bridge.Config)) (*
 		DefaultUpstream: UpstreamName,
 		Limits: bridge.Limits{SessionsPerUser: MaxBenchSessions, MaxSessions: MaxBenchSessions,
 			HandshakesPerIP: MaxBenchSessions, HandshakeBurst: MaxBenchSessions,
-			FramesPerSecond: MaxBenchSessions, FrameBurst: MaxBenchSessions},
+			FramesPerSecond: MaxBenchSessions, FrameBurst: MaxBenchSessions,
+			TransfersPerUser: MaxBenchSessions, TicketsPerUser: MaxBenchSessions},
 	}
 	if adjust != nil {
 		adjust(&cfg)

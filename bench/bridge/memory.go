@@ -35,6 +35,10 @@ func SampleMemory() MemSample {
 	return MemSample{HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, RSS: readRSS(), Goroutines: runtime.NumGoroutine()}
 }
 
+// RSS returns the process's VmRSS in bytes now (no GC first), or 0 where
+// /proc is missing: what a sampler reads while work runs.
+func RSS() uint64 { return readRSS() }
+
 // readRSS returns VmRSS in bytes, or 0.
 func readRSS() uint64 {
 	f, err := os.Open("/proc/self/status")

@@ -123,6 +123,10 @@ func setID(req any, id string) error {
 		r.ID = id
 	case *protocol.LogoutRequest:
 		r.ID = id
+	case *protocol.DownloadRequest:
+		r.ID = id
+	case *protocol.UploadRequest:
+		r.ID = id
 	default:
 		return fmt.Errorf("%w: request type %T not supported by the bench client", ErrBench, req)
 	}
