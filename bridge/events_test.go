@@ -11,7 +11,9 @@ import (
 
 // runEventsSuite checks the pushed events of a session idling on INBOX while
 // a second IMAP connection (p, with INBOX selected) changes the mailbox.
-// INBOX holds n messages when it starts; window bounds every event's delay.
+// INBOX holds n messages when it starts; window bounds every wait for an
+// event: a deadline for a loaded machine (waitFrame), not a latency claim —
+// the delays are logged, and e2e/tests/live.test.mjs measures push latency.
 func runEventsSuite(t *testing.T, c *wsClient, p *imapengine.Client, n int, window time.Duration) {
 	r := c.ok(map[string]any{"op": "select", "mailbox": "INBOX"})
 	if r["exists"] != jsonNum(n) {
@@ -79,13 +81,13 @@ func TestEventsDevserver(t *testing.T) {
 	if _, err := p.Select(ctx5(t), "INBOX", false); err != nil {
 		t.Fatal(err)
 	}
-	runEventsSuite(t, c, p, 40, time.Second)
+	runEventsSuite(t, c, p, 40, waitFrame)
 
 	start := time.Now()
 	if err := ds.Deliver(); err != nil {
 		t.Fatal(err)
 	}
-	if e := c.mustEvent("exists", time.Second); e.num("count") != 42 {
+	if e := c.mustEvent("exists", waitFrame); e.num("count") != 42 {
 		t.Errorf("delivered exists: %s", e)
 	}
 	t.Logf("Deliver pushed after %s", time.Since(start))
@@ -103,6 +105,6 @@ func TestEventsDovecot(t *testing.T) {
 	if _, err := p.Select(ctx5(t), "INBOX", false); err != nil {
 		t.Fatal(err)
 	}
-	// Dovecot notifies IDLE clients after up to ~0.5 s.
-	runEventsSuite(t, c, p, 1, 1500*time.Millisecond)
+	// Dovecot notifies IDLE clients after up to ~0.5 s (logged, not asserted).
+	runEventsSuite(t, c, p, 1, waitFrame)
 }
