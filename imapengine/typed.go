@@ -431,19 +431,33 @@ type StoreResult struct {
 // StoreFlags changes flags of the messages with the given UIDs: op is
 // "+FLAGS", "-FLAGS" or "FLAGS", optionally with ".SILENT". With
 // unchangedSince > 0 (CONDSTORE) only messages not modified since then change.
+// In a mailbox selected read-only (EXAMINE) it fails with ErrReadOnly without
+// sending anything: Courier IMAP applies a STORE there (RFC 3501 §6.3.2 says
+// no permanent change is allowed), Cyrus refuses it with NO and Dovecot
+// answers OK and ignores it, so the client decides.
 func (c *Client) StoreFlags(ctx context.Context, uidSet, op string, flags []imap.Flag, unchangedSince uint64) (*StoreResult, error) {
+	if c.State() == StateSelected && c.IsReadOnly() {
+		return nil, &Error{Kind: KindReadOnly, Command: "STORE", Msg: "mailbox selected read-only (EXAMINE)", Err: ErrReadOnly}
+	}
 	fl := make([]string, len(flags))
 	for i, f := range flags {
 		fl[i] = string(f)
 	}
 	res := &StoreResult{}
+	// With .SILENT a FETCH that arrives anyway is an unsolicited update (Cyrus
+	// sends one for the stored message; RFC 7162 §3.1.3 requires one with
+	// CONDSTORE): it stays untagged data (an event), not the result.
+	types := []string{"FETCH"}
+	if strings.HasSuffix(strings.ToUpper(op), ".SILENT") {
+		types = nil
+	}
 	text, err := c.collect(ctx, &cmd{name: "UID", args: func(e *encoder) {
 		e.SP().Raw("STORE").SP().Raw(uidSet)
 		if unchangedSince > 0 {
 			e.SP().Raw("(UNCHANGEDSINCE " + strconv.FormatUint(unchangedSince, 10) + ")")
 		}
 		e.SP().Raw(op).SP().Raw("(" + strings.Join(fl, " ") + ")")
-	}}, []string{"FETCH"}, func(_ string, resp *imapwire.Response) {
+	}}, types, func(_ string, resp *imapwire.Response) {
 		if m, err := imap.ParseFetch(resp, c.limits.wire()); err == nil {
 			res.Messages = append(res.Messages, m)
 		}
