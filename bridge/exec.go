@@ -254,6 +254,11 @@ func (s *session) sendRequestError(id string, err error) string {
 			Message: "imaplib raised IMAP4." + exc.Exception, IMAP: ie.imap, Imaplib: &exc}}, "", time.Time{})
 		return string(protocol.CodeImaplib)
 	}
+	var sf *smtpFailure
+	if errors.As(err, &sf) {
+		s.sendFrame(protocol.ErrorFrame{ID: id, Error: protocol.ErrorInfo{Code: protocol.CodeSMTP, Message: sf.msg, SMTP: sf.info}}, "", time.Time{})
+		return string(protocol.CodeSMTP)
+	}
 	var re *reqError
 	if errors.As(err, &re) {
 		s.sendError(id, re.code, re.msg, nil)

@@ -37,6 +37,10 @@ const (
 	DefaultWatchMaxMailboxes    = 1000                  // most mailboxes one watch covers
 	DefaultWSReadBuffer         = 1 << 10               // each WebSocket's read buffer (larger frames are read straight into their memory)
 	DefaultWSWriteBuffer        = 1 << 10               // each WebSocket's write buffer (larger frames are written straight from theirs)
+	DefaultMaxRecipients        = 100                   // envelope recipients (to + cc + bcc) of one submit
+	DefaultMaxSubmitBytes       = 25 << 20              // one submitted message when the SMTP server announces no SIZE
+	DefaultSendsPerMinute       = 10                    // submits per user (token subject) per minute, with this burst
+	DefaultSubmitTimeout        = 2 * time.Minute       // one whole SMTP submission (connect to final reply)
 )
 
 // Limits bounds what one browser, one user and all of them can use. Zero
@@ -77,6 +81,12 @@ type Limits struct {
 	// 4 KiB each); frames larger than them bypass them.
 	WSReadBuffer  int
 	WSWriteBuffer int
+	// Submission (submit op; the server's SIZE, when announced, replaces
+	// MaxSubmitBytes).
+	MaxRecipients  int
+	MaxSubmitBytes int64
+	SendsPerMinute int
+	SubmitTimeout  time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -112,6 +122,10 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.WatchMaxMailboxes, DefaultWatchMaxMailboxes)
 	orDefault(&l.WSReadBuffer, DefaultWSReadBuffer)
 	orDefault(&l.WSWriteBuffer, DefaultWSWriteBuffer)
+	orDefault(&l.MaxRecipients, DefaultMaxRecipients)
+	orDefault(&l.MaxSubmitBytes, DefaultMaxSubmitBytes)
+	orDefault(&l.SendsPerMinute, DefaultSendsPerMinute)
+	orDefault(&l.SubmitTimeout, DefaultSubmitTimeout)
 	return l
 }
 

@@ -171,6 +171,8 @@ func (s *session) dispatch(ctx context.Context, req protocol.Request) (protocol.
 		return respond(s.startWatch(ctx, r))
 	case *protocol.UnwatchRequest:
 		return respond(s.stopWatch(ctx))
+	case *protocol.ComposeRequest:
+		return respond(s.compose(ctx, r))
 	}
 	return nil, fail(protocol.CodeBadRequest, "unknown op")
 }

@@ -87,6 +87,7 @@ type Server struct {
 	ready     atomic.Bool
 	nextID    atomic.Uint64
 	tickets   *ticketStore
+	sends     *sendLimiter
 }
 
 // New validates cfg and returns a Server.
@@ -142,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /ws", s.serveWS)
 	s.tickets = newTicketStore()
+	s.sends = newSendLimiter(s.lim.SendsPerMinute)
 	tc := cors.New(cors.Options{AllowedOrigins: cfg.AllowedOrigins, AllowedMethods: []string{http.MethodGet, http.MethodPut},
 		AllowedHeaders: []string{"Content-Type"}, ExposedHeaders: []string{"Content-Length", "Content-Disposition"}, MaxAge: 600})
 	s.mux.Handle(TransferPath+"{ticket}", tc.Handler(http.HandlerFunc(s.serveTransfer)))

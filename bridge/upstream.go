@@ -76,6 +76,9 @@ type Upstream struct {
 	LoginsPerSecond float64
 	LoginBurst      int
 	LoginWait       time.Duration
+	// SMTP, if set, is the submission server for submit and saveDraft,
+	// used with the session's credentials.
+	SMTP *SMTP
 
 	logins *rate.Limiter // built by New from LoginsPerSecond and LoginBurst
 }
@@ -197,6 +200,11 @@ func (u *Upstream) validate() error {
 	}
 	if u.Name == "" {
 		return bad("empty name")
+	}
+	if u.SMTP != nil {
+		if err := u.SMTP.validate(u); err != nil {
+			return bad("%w", err)
+		}
 	}
 	if u.Security == "" {
 		u.Security = SecurityTLS

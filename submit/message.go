@@ -61,7 +61,8 @@ type Message struct {
 	ReplyTo []Address
 	To      []Address
 	Cc      []Address
-	// Bcc recipients are in the Envelope only, never in the message.
+	// Bcc recipients are in the Envelope only, never in the message
+	// (unless KeepBcc).
 	Bcc     []Address
 	Subject string
 	// Text and HTML are the bodies; with both the message is
@@ -77,6 +78,9 @@ type Message struct {
 	MessageID string
 	// Date is the time of the Date field (now when zero).
 	Date time.Time
+	// KeepBcc writes the Bcc field: for a draft stored in the user's own
+	// mailbox, never for a message that is sent.
+	KeepBcc bool
 }
 
 // checkHeader refuses control characters (CR, LF and NUL included) and
@@ -337,6 +341,9 @@ func Build(w io.Writer, m *Message) (string, error) {
 	h.SetAddressList("Reply-To", addrList(m.ReplyTo))
 	h.SetAddressList("To", addrList(m.To))
 	h.SetAddressList("Cc", addrList(m.Cc))
+	if m.KeepBcc {
+		h.SetAddressList("Bcc", addrList(m.Bcc))
+	}
 	h.SetSubject(m.Subject)
 	h.SetMessageID(id)
 	if m.InReplyTo != "" {

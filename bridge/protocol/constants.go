@@ -34,6 +34,8 @@ const (
 	OpRename      = "rename"
 	OpNoop        = "noop"
 	OpLogout      = "logout"
+	OpSubmit      = "submit"
+	OpSaveDraft   = "saveDraft"
 )
 
 // Ops lists every request operation, in documentation order.
@@ -42,6 +44,7 @@ var Ops = []string{
 	OpSearch, OpStore, OpCopy, OpMove, OpExpunge, OpAppend, OpDownload, OpUpload, OpCreate,
 	OpDelete, OpSubscribe, OpUnsubscribe, OpRename, OpNoop, OpLogout,
 	OpFind, OpSort, OpThread, OpWatch, OpUnwatch,
+	OpSubmit, OpSaveDraft,
 }
 
 // Server frame types (the "type" of a server frame).

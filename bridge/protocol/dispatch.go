@@ -27,6 +27,7 @@ func requestTypes() []checker {
 		&DownloadRequest{}, &UploadRequest{},
 		&MailboxRequest{}, &RenameRequest{}, &NoopRequest{}, &LogoutRequest{},
 		&FindRequest{}, &SortRequest{}, &ThreadRequest{}, &WatchRequest{}, &UnwatchRequest{},
+		&ComposeRequest{},
 	}
 }
 
@@ -79,6 +80,8 @@ func newRequest(op string) checker {
 		return &WatchRequest{}
 	case OpUnwatch:
 		return &UnwatchRequest{}
+	case OpSubmit, OpSaveDraft:
+		return &ComposeRequest{}
 	}
 	return nil
 }

@@ -35,13 +35,19 @@ const (
 	// CodeImaplib: an imaplib relay call raised one of imaplib's
 	// exceptions (ErrorInfo.Imaplib says which, with imaplib's text).
 	CodeImaplib ErrorCode = "imaplib"
+	// CodeSMTP: the SMTP submission server refused the message (see the
+	// "smtp" member); nothing was sent.
+	CodeSMTP ErrorCode = "smtp"
+	// CodeNotConfigured: the operation needs something the upstream's
+	// configuration lacks (submit and saveDraft without an SMTP section).
+	CodeNotConfigured ErrorCode = "not_configured"
 )
 
 // ErrorCodes lists every error code, in documentation order.
 var ErrorCodes = []ErrorCode{
 	CodeAuth, CodeForbidden, CodeNotFound, CodeBadRequest, CodeIMAPNo,
 	CodeIMAPBad, CodeAbort, CodeTimeout, CodeLimit, CodeUnavailable,
-	CodeImaplib,
+	CodeImaplib, CodeSMTP, CodeNotConfigured,
 }
 
 // Sentinel causes of a *ProtocolError. Test for them with errors.Is.

@@ -169,6 +169,8 @@ type ErrorInfo struct {
 	// Imaplib is set, with Code CodeImaplib, when an imaplib relay call
 	// raised one of imaplib's exceptions.
 	Imaplib *ImaplibException `json:"imaplib,omitempty"`
+	// SMTP is set, with Code CodeSMTP, when the SMTP server refused.
+	SMTP *SMTPError `json:"smtp,omitempty"`
 }
 
 // The exceptions of CPython's imaplib an imaplib relay call can raise

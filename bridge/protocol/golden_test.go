@@ -142,6 +142,11 @@ func serverFrames(t *testing.T) map[string]any {
 		"response_copy_nouidplus.json": resp("c2", CopyResult{}),
 		"response_append.json":         resp("p1", AppendResult{UIDValidity: 1700000000, UID: 44}),
 		"response_empty.json":          resp("b1", EmptyResult{}),
+		"response_submit.json": resp("m1", SubmitResult{MessageID: "<8f2c1a@example.com>", Accepted: []string{"bob@example.com"},
+			Refused: []RefusedRecipient{{Email: "nobody@example.com", Code: 550, Enhanced: "5.1.1", Message: "User unknown"}},
+			Sent:    &StoredRef{Mailbox: "Sent", UIDValidity: 1700000000, UID: 12}, DraftRemoved: true}),
+		"response_saveDraft.json": resp("d1", DraftResult{MessageID: "<3b9e77@example.com>",
+			Draft: StoredRef{Mailbox: "Drafts", UIDValidity: 1700000001, UID: 8}, Replaced: true}),
 		"response_imaplib.json": ImaplibResponse{ID: "r1", Typ: "OK", Data: []Datum{
 			PairDatum([]byte("1 (UID 7 BODY[] {5}"), []byte("hello")),
 			BytesDatum([]byte(")")),
@@ -181,6 +186,10 @@ func serverFrames(t *testing.T) map[string]any {
 		CodeTimeout:     {ID: "f2", Error: ErrorInfo{Code: CodeTimeout, Message: "command timed out after 60s"}},
 		CodeLimit:       {ID: "n9", Error: ErrorInfo{Code: CodeLimit, Message: "more than 8 requests in flight"}},
 		CodeUnavailable: {ID: "l1", Error: ErrorInfo{Code: CodeUnavailable, Message: "upstream unavailable"}},
+		CodeSMTP: {ID: "m2", Error: ErrorInfo{Code: CodeSMTP, Message: "the SMTP server refused every recipient",
+			SMTP: &SMTPError{Command: "RCPT", Code: 550, Enhanced: "5.1.1", Message: "User unknown",
+				Refused: []RefusedRecipient{{Email: "nobody@example.com", Code: 550, Enhanced: "5.1.1", Message: "User unknown"}}}}},
+		CodeNotConfigured: {ID: "m3", Error: ErrorInfo{Code: CodeNotConfigured, Message: "no SMTP submission server is configured for this upstream"}},
 		// imaplib's IMAP4.error for a tagged BAD.
 		CodeImaplib: {ID: "r4", Error: ErrorInfo{Code: CodeImaplib, Message: "imaplib raised IMAP4.error",
 			IMAP: &IMAPError{Type: "BAD", Text: "Error in IMAP command FETCH: Invalid messageset (0.001 + 0.000 secs)."},

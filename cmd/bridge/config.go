@@ -19,6 +19,7 @@ import (
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge"
 	"github.com/imapbridge/imapbridge/internal/devserver"
+	"github.com/imapbridge/imapbridge/submit"
 )
 
 // options are the command line and environment settings.
@@ -208,6 +209,20 @@ type upstreamConfig struct {
 	LoginsPerSecond float64  `json:"loginsPerSecond"`
 	LoginBurst      int      `json:"loginBurst"`
 	LoginWait       duration `json:"loginWait"`
+	// SMTP enables submit and saveDraft for this upstream.
+	SMTP *smtpConfig `json:"smtp"`
+}
+
+// smtpConfig is an upstream's submission server (bridge.SMTP).
+type smtpConfig struct {
+	Addr          string   `json:"addr"`
+	Security      string   `json:"security"` // starttls (default, port 587) or tls (465)
+	CAFile        string   `json:"caFile"`   // default: the upstream's caFile
+	LocalName     string   `json:"localName"`
+	Identities    []string `json:"identities"` // e.g. "{user}@example.com"
+	SentMailbox   string   `json:"sentMailbox"`
+	DraftsMailbox string   `json:"draftsMailbox"`
+	SavesSent     bool     `json:"savesSent"`
 }
 
 type authConfig struct {
@@ -300,6 +315,22 @@ func loadFile(path string) (loaded, error) {
 				return fail(fmt.Errorf("upstream %s: no certificate in %s", u.Name, u.CAFile))
 			}
 			up.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		if m := u.SMTP; m != nil {
+			up.SMTP = &bridge.SMTP{Addr: m.Addr, Security: submit.Security(m.Security), TLSConfig: up.TLSConfig,
+				LocalName: m.LocalName, Identities: m.Identities, SentMailbox: m.SentMailbox,
+				DraftsMailbox: m.DraftsMailbox, SavesSent: m.SavesSent}
+			if m.CAFile != "" {
+				pem, err := os.ReadFile(m.CAFile)
+				if err != nil {
+					return fail(err)
+				}
+				pool := x509.NewCertPool()
+				if !pool.AppendCertsFromPEM(pem) {
+					return fail(fmt.Errorf("upstream %s: smtp: no certificate in %s", u.Name, m.CAFile))
+				}
+				up.SMTP.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+			}
 		}
 		if u.MasterPasswordFile != "" {
 			pw, err := os.ReadFile(u.MasterPasswordFile)

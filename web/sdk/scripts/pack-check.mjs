@@ -26,6 +26,8 @@ import { connect, Client } from "@imapbridge/sdk";
 import { connectShared, sharingMode } from "@imapbridge/sdk/shared";
 import { explainFailure } from "@imapbridge/sdk/explain";
 import "@imapbridge/sdk/transfers";
+import { reply } from "@imapbridge/sdk/compose";
+if (typeof reply !== "function") throw new Error("compose");
 if (typeof connect !== "function" || typeof Client !== "function" || typeof connectShared !== "function") throw new Error("missing exports");
 if (sharingMode() !== "none") throw new Error("Node has neither SharedWorker nor Web Locks: " + sharingMode());
 if (!explainFailure("session_limit").summary) throw new Error("explainFailure");

@@ -215,9 +215,9 @@ export type EventFrame = ServerEvent | { readonly type: "event"; readonly seq: n
 export type ServerFrame = HelloFrame | ResponseFrame | ErrorFrame | EventFrame;
 
 /** Op names a request operation. */
-export type Op = CoreOp | "find" | "sort" | "thread" | "watch" | "unwatch";
+export type Op = CoreOp | "find" | "sort" | "thread" | "watch" | "unwatch" | "submit" | "saveDraft";
 
-/** CoreOp is an op whose members the core knows; the others' callers (@imapbridge/sdk/find) order their own. */
+/** CoreOp is an op whose members the core knows; the others' callers (@imapbridge/sdk/find, /compose) order their own. */
 export type CoreOp =
   | "auth" | "login" | "imaplib" | "select" | "list" | "status" | "fetch" | "search" | "store" | "copy" | "move"
   | "expunge" | "append" | "download" | "upload" | "create" | "delete" | "rename" | "subscribe" | "unsubscribe" | "noop" | "logout";

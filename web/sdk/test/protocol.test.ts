@@ -11,6 +11,7 @@ import { find, sort, thread, watchStatus, StatusWatch } from "../src/find.js";
 
 /** StatusWatchFor is a watch never started, to send unwatch. */
 class StatusWatchFor extends StatusWatch { constructor(c: Client) { super(c, undefined); } }
+import { submit, saveDraft } from "../src/compose.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const testdata = join(here, "../../../bridge/protocol/testdata");
@@ -64,6 +65,16 @@ const calls: [string, (c: Client) => Promise<unknown>][] = [
   ["request_thread.json", (c) => thread(c, { algorithm: "references", where: { since: "2024-01-01" }, reverse: true, limit: 20 })],
   ["request_watch.json", (c) => watchStatus(c, { mailboxes: ["INBOX", "Archive", "Entwürfe"] })],
   ["request_unwatch.json", (c) => new StatusWatchFor(c).close()],
+  ["request_submit.json", (c) => submit(c, {
+    from: { name: "Alice", email: "alice@example.com" }, to: [{ name: "Bob", email: "bob@example.com" }],
+    cc: [{ email: "carol@example.com" }], bcc: [{ email: "dave@example.com" }], subject: "Re: Quarterly report",
+    text: "Looks good.\n\nAlice",
+    attachments: [{ contentType: "application/pdf", filename: "report.pdf", part: "1", uid: 7, uidValidity: 1700000001, mailbox: "Drafts" }],
+    inReplyTo: "r1@example.com", references: ["r0@example.com", "r1@example.com"],
+    original: { action: "reply", uid: 42, uidValidity: 1, mailbox: "INBOX" }, draft: { uid: 8, uidValidity: 1700000001, mailbox: "Drafts" },
+  })],
+  ["request_saveDraft.json", (c) => saveDraft(c, { from: { email: "alice@example.com", name: "Alice" }, to: [{ email: "bob@example.com" }],
+    subject: "Draft", text: "Half written", draft: { mailbox: "Drafts", uid: 8 } })],
 ];
 
 test("the SDK produces every request fixture byte-compatibly", async () => {
