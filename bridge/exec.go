@@ -199,6 +199,10 @@ func (s *session) onEvent(ev imapengine.Event) {
 		return
 	}
 	s.pushEvent(e, ev.Received)
+	switch ev.Kind {
+	case imapengine.EventExists, imapengine.EventExpunge, imapengine.EventFetch, imapengine.EventVanished:
+		s.selectedChanged()
+	}
 }
 
 func flagStrings(fl []imap.Flag) []string {

@@ -32,6 +32,10 @@ type watcher struct {
 	mu    sync.Mutex
 	names []string // the watched mailboxes (all: refreshed by each LIST round)
 	last  map[string]protocol.StatusResult
+	// dirty is set by the event goroutine when the selected, watched
+	// mailbox had events (NOTIFY sends no STATUS for it; a poll would come
+	// late), so the executor asks with STATUS; due when the timer fired.
+	dirty, due bool
 }
 
 // watched reports whether mailbox m is watched.
@@ -90,13 +94,14 @@ func (s *session) startWatch(ctx context.Context, r *protocol.WatchRequest) (pro
 		}
 		// Installed first: STATUS the server pushes once NOTIFY is set must
 		// find it (the initial STATUS answers are the command's own).
+		w.mode = protocol.WatchNotify
 		s.setWatch(w)
 		initial, err := s.client.NotifyStatus(ctx, names)
 		if err != nil {
 			s.setWatch(nil)
 			return nil, err
 		}
-		w.mode, snapshot = protocol.WatchNotify, initial
+		snapshot = initial
 		if w.all {
 			lds, err := s.client.ListMailboxes(ctx, "", "*", &imapengine.ListOptions{Subscribed: true})
 			if err != nil {
@@ -266,18 +271,33 @@ func (s *session) pollRound(ctx context.Context, w *watcher, full bool) ([]*imap
 	return out, nil
 }
 
-// pollStatus runs one polling round (executor only) and pushes a status
-// event for each mailbox whose values changed, then re-arms the timer.
+// pollStatus runs what the watch has due (executor only): the STATUS of the
+// selected mailbox after its events (NOTIFY sends none for it; polling would
+// wait for the next round), and a polling round when the timer fired. It
+// pushes a status event for each mailbox whose values changed.
 func (s *session) pollStatus() {
 	w := s.watch
-	if w == nil || w.mode != protocol.WatchPoll {
+	if w == nil {
 		return
 	}
+	w.mu.Lock()
+	dirty, due := w.dirty, w.due
+	w.dirty, w.due = false, false
+	w.mu.Unlock()
 	ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
-	sts, err := s.pollRound(ctx, w, false)
-	cancel()
-	if err != nil {
-		s.log.Debug("status poll failed", "err", errSummary(err))
+	defer cancel()
+	var sts []*imap.StatusData
+	if m := s.selectedMailbox(); dirty && m != "" && w.watched(m) {
+		if st, err := s.client.MailboxStatus(ctx, m, w.items...); err == nil {
+			sts = append(sts, st)
+		}
+	}
+	if due && w.mode == protocol.WatchPoll {
+		round, err := s.pollRound(ctx, w, false)
+		if err != nil {
+			s.log.Debug("status poll failed", "err", errSummary(err))
+		}
+		sts = append(sts, round...)
 	}
 	for _, st := range sts {
 		w.mu.Lock()
@@ -288,8 +308,32 @@ func (s *session) pollStatus() {
 			s.pushEvent(protocol.Event{Event: protocol.EventStatus, Mailbox: st.Mailbox, Status: sr.Values()}, time.Now())
 		}
 	}
-	if s.client.Err() == nil {
+	if due && s.client.Err() == nil && w.mode == protocol.WatchPoll {
 		s.armWatchTimer()
+	}
+}
+
+// selectedChanged notes events of the selected mailbox (event goroutine):
+// the executor then asks for its status, if it is watched.
+func (s *session) selectedChanged() {
+	s.evMu.Lock()
+	w, m := s.watchEv, s.mailbox
+	s.evMu.Unlock()
+	if w == nil || m == "" || !w.watched(m) {
+		return
+	}
+	w.mu.Lock()
+	w.dirty = true
+	w.mu.Unlock()
+	s.signalPoll()
+}
+
+// signalPoll wakes the executor for pollStatus (ending its IDLE).
+func (s *session) signalPoll() {
+	select {
+	case s.pollC <- struct{}{}:
+		s.interruptIdle()
+	default:
 	}
 }
 
@@ -322,11 +366,10 @@ func (s *session) armWatchTimer() {
 		w.timer.Stop()
 	}
 	w.timer = time.AfterFunc(s.srv.lim.WatchPollInterval, func() {
-		select {
-		case s.pollC <- struct{}{}:
-			s.interruptIdle()
-		default:
-		}
+		w.mu.Lock()
+		w.due = true
+		w.mu.Unlock()
+		s.signalPoll()
 	})
 }
 

@@ -77,6 +77,13 @@ func TestDovecotWatch(t *testing.T) {
 			if f := mustStatus(t, c, "Watched", 20*time.Second); statusOf(f, "messages") != 2 {
 				t.Errorf("second status event = %s", f)
 			}
+			// The selected mailbox (NOTIFY sends no STATUS for it: the bridge asks).
+			inbox := c.ok(map[string]any{"op": "status", "mailbox": "INBOX"})["messages"].(json.Number).String()
+			dv.Deliver(t, user, testMessage("selected one", "hello"))
+			f = mustStatus(t, c, "INBOX", 20*time.Second)
+			if n, _ := json.Number(inbox).Int64(); statusOf(f, "messages") != n+1 {
+				t.Errorf("INBOX status event = %s (had %s)", f, inbox)
+			}
 			c.checkSeq()
 			// Watching every subscribed mailbox: the default.
 			r = c.ok(map[string]any{"op": "watch"})

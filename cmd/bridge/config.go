@@ -209,6 +209,7 @@ type upstreamConfig struct {
 	LoginsPerSecond float64  `json:"loginsPerSecond"`
 	LoginBurst      int      `json:"loginBurst"`
 	LoginWait       duration `json:"loginWait"`
+	NoNotify        bool     `json:"noNotify"` // status watches poll even when the server offers NOTIFY
 	// SMTP enables submit and saveDraft for this upstream.
 	SMTP *smtpConfig `json:"smtp"`
 }
@@ -301,7 +302,7 @@ func loadFile(path string) (loaded, error) {
 	for _, u := range fc.Upstreams {
 		up := bridge.Upstream{Name: u.Name, Addr: u.Addr, Security: bridge.Security(u.Security), Command: u.Command,
 			AllowPrivate: u.AllowPrivate, AllowPlaintext: u.AllowPlaintext, MasterUser: u.MasterUser, OAuthMechanism: u.OAuthMechanism,
-			LoginsPerSecond: u.LoginsPerSecond, LoginBurst: u.LoginBurst}
+			LoginsPerSecond: u.LoginsPerSecond, LoginBurst: u.LoginBurst, NoNotify: u.NoNotify}
 		if up.LoginWait, err = u.LoginWait.get("upstreams[" + u.Name + "].loginWait"); err != nil {
 			return fail(err)
 		}

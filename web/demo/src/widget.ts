@@ -1,12 +1,15 @@
 /**
- * The embeddable widget (/widget.html): INBOX's unread count, live. It
- * watches INBOX read-only with UIDs and flags only, so it stays cheap.
+ * The embeddable widget (/widget.html): INBOX's unread count, live, from
+ * the SDK's <imapbridge-unread> element (@imapbridge/sdk/unread) on this
+ * page's shared session: the bridge's status watch (NOTIFY or polling), no
+ * mailbox selected, nothing fetched.
  */
 import { showState } from "./connstate.js";
 import { byId } from "./dom.js";
 import { FailureNotice } from "./failure.js";
-import { SEEN, hasFlag } from "./format.js";
 import { openSession } from "./session.js";
+import type { UnreadElement } from "../../sdk/src/unread.js";
+import "../../sdk/src/unread.js";
 
 /** WIDGET_MAILBOX is the mailbox whose unread messages the widget counts. */
 export const WIDGET_MAILBOX = "INBOX";
@@ -15,24 +18,18 @@ const { client } = openSession((e) => console.warn("imapbridge widget:", e));
 const countEl = byId("unread-count");
 const stateEl = byId("widget-state");
 const labelEl = byId("unread-label");
-const view = client.watch(WIDGET_MAILBOX, { readOnly: true, items: ["uid", "flags"] });
+const badge = countEl as UnreadElement;
+badge.client = client;
 
-function render(): void {
-  let unread = 0;
-  for (const m of view.messages.values()) if (!hasFlag(m.flags, SEEN)) unread++;
-  const text = String(unread);
-  if (countEl.textContent !== text) {
-    countEl.textContent = text;
-    countEl.classList.remove("bump");
-    void countEl.offsetWidth;
-    countEl.classList.add("bump");
-  }
+function render(unread: number): void {
+  countEl.classList.remove("bump");
+  void countEl.offsetWidth;
+  countEl.classList.add("bump");
   labelEl.textContent = unread === 1 ? "unread message" : "unread messages";
   document.title = unread > 0 ? `(${unread}) Inbox` : "Inbox";
 }
 
-view.on("change", render);
-view.on("synced", render);
+countEl.addEventListener("change", (e) => render((e as CustomEvent<{ count: number }>).detail.count));
 const failure = new FailureNotice((n) => document.body.prepend(n), () => client.reconnect());
 client.on("connection", (e) => {
   showState(stateEl, e, () => client.reconnect());

@@ -108,14 +108,11 @@ export type StatusListener = (mailbox: string, status: StatusValues, watch: Stat
 /** WatchStatusOptions: the mailboxes (default: every subscribed one) and a change listener. */
 export interface WatchStatusOptions { mailboxes?: string[]; onChange?: StatusListener }
 
-/** REFRESH_DELAY_MS debounces the status refresh of a mailbox whose own events (it is selected) arrived. */
-export const REFRESH_DELAY_MS = 250;
-
 /**
  * StatusWatch keeps the status (messages, unseen, uidNext, ...) of a set of
- * mailboxes current: status events update it; a sequence gap or a
- * reconnect re-runs watch (a full refresh); the selected mailbox, which
- * NOTIFY does not report, is refreshed with STATUS after its own events.
+ * mailboxes current: status events update it (the bridge reports the
+ * selected mailbox too, after its own events); a sequence gap or a
+ * reconnect re-runs watch (a full refresh).
  */
 export class StatusWatch {
   /** status maps each watched mailbox to its last known values. */
@@ -124,7 +121,6 @@ export class StatusWatch {
   mode: WatchResult["mode"] | undefined;
   private readonly offs: (() => void)[] = [];
   private readonly listeners = new Set<StatusListener>();
-  private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
   private closed = false;
 
   constructor(private readonly client: Client, private readonly mailboxes: string[] | undefined) {
@@ -133,9 +129,6 @@ export class StatusWatch {
       client.on("gap", () => void this.refresh().catch(() => undefined)),
       client.on("connection", (e) => { if (e.state === "open") void this.refresh().catch(() => undefined); }),
     );
-    for (const k of ["exists", "expunge", "flags", "vanished"] as const) {
-      this.offs.push(client.on(k, (e) => this.later(e.mailbox)));
-    }
   }
 
   /** unseen is the mailbox's unseen count (0 when unknown); total sums every watched mailbox. */
@@ -168,8 +161,6 @@ export class StatusWatch {
   close(): Promise<unknown> {
     this.closed = true;
     for (const off of this.offs) off();
-    for (const t of this.pending.values()) clearTimeout(t);
-    this.pending.clear();
     return this.client.request("unwatch", {}).catch(() => undefined);
   }
 
@@ -183,16 +174,6 @@ export class StatusWatch {
     }
   }
 
-  private later(mailbox: string): void {
-    if (this.closed || !this.status.has(mailbox) || this.pending.has(mailbox)) return;
-    this.pending.set(mailbox, setTimeout(() => {
-      this.pending.delete(mailbox);
-      this.client.status(mailbox, ["MESSAGES", "UNSEEN", "UIDNEXT"]).then((r) => {
-        const { mailbox: name, ...v } = r;
-        this.set(name, v);
-      }, () => undefined);
-    }, REFRESH_DELAY_MS));
-  }
 }
 
 /**

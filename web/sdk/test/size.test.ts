@@ -17,3 +17,20 @@ test(`bundle is at most ${SIZE_BUDGET_BYTES} bytes minified+gzipped`, async () =
   console.log(`# sdk bundle: ${file.contents.length} B minified, ${gz} B minified+gzipped (budget ${SIZE_BUDGET_BYTES})`);
   assert.ok(gz <= SIZE_BUDGET_BYTES, `bundle is ${gz} B gzipped`);
 });
+
+/** UNREAD_BUDGET_BYTES is what <imapbridge-unread> (@imapbridge/sdk/unread, with find's watchStatus) may add to the core, minified+gzipped. */
+const UNREAD_BUDGET_BYTES = 3 * 1024;
+
+test(`<imapbridge-unread> adds at most ${UNREAD_BUDGET_BYTES} bytes minified+gzipped to the core`, async () => {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "../src");
+  const size = async (entry: string): Promise<number> => {
+    const r = await esbuild.build({ entryPoints: [join(dir, entry)], bundle: true, minify: true, format: "esm", target: "es2022", write: false, platform: "neutral" });
+    const f = r.outputFiles[0];
+    assert.ok(f !== undefined);
+    return gzipSync(f.contents, { level: 9 }).length;
+  };
+  const core = await size("index.ts");
+  const unread = await size("unread.ts");
+  console.log(`# unread bundle: ${unread} B minified+gzipped, ${unread - core} B on top of the core (budget ${UNREAD_BUDGET_BYTES})`);
+  assert.ok(unread - core <= UNREAD_BUDGET_BYTES, `unread adds ${unread - core} B`);
+});

@@ -23,13 +23,13 @@ const SourceDir = "web/demo/src"
 const OutputDir = "cmd/bridge/demo"
 
 // Outputs are the names of the built files, in a fixed order.
-var Outputs = []string{"index.html", "app.js", "widget.html", "widget.js", "shared-worker.js", "style.css"}
+var Outputs = []string{"index.html", "app.js", "widget.html", "widget.js", "shared-worker.js", "style.css", "unread.html", "unread.js"}
 
 // entryPoints are the sources esbuild bundles; each yields the output of the same base name.
-var entryPoints = []string{"app.ts", "widget.ts", "shared-worker.ts", "style.css"}
+var entryPoints = []string{"app.ts", "widget.ts", "shared-worker.ts", "style.css", "unread.ts"}
 
 // pages are copied from SourceDir with their indentation and blank lines removed.
-var pages = []string{"index.html", "widget.html"}
+var pages = []string{"index.html", "widget.html", "unread.html"}
 
 // ErrNoModuleRoot reports that no go.mod was found above a directory.
 var ErrNoModuleRoot = errors.New("bundle: no go.mod found in the directory or its parents")

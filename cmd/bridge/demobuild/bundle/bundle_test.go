@@ -44,7 +44,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{"missing sources", map[string]string{}, "bundle: esbuild failed"},
 		{"type syntax error", map[string]string{"app.ts": "let x: = 1", "widget.ts": "", "shared-worker.ts": "", "style.css": ""}, "app.ts"},
-		{"missing page", map[string]string{"app.ts": "", "widget.ts": "", "shared-worker.ts": "", "style.css": ""}, "bundle: open"},
+		{"missing page", map[string]string{"app.ts": "", "widget.ts": "", "shared-worker.ts": "", "style.css": "", "unread.ts": ""}, "bundle: open"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
