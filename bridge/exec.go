@@ -226,8 +226,11 @@ func (s *session) handle(r received) {
 	if err != nil {
 		status = s.sendRequestError(r.req.RequestID(), err)
 		s.srv.met.errors.WithLabelValues(status).Inc()
-	} else if res != nil {
-		s.sendFrame(res, "", time.Time{})
+	} else {
+		if res != nil {
+			s.sendFrame(res, "", time.Time{})
+		}
+		s.afterRequest(r.req)
 	}
 	s.srv.met.commands.WithLabelValues(op, status).Inc()
 	s.srv.met.latency.WithLabelValues(op).Observe(time.Since(r.at).Seconds())

@@ -35,7 +35,8 @@ type watcher struct {
 	// dirty is set by the event goroutine when the selected, watched
 	// mailbox had events (NOTIFY sends no STATUS for it; a poll would come
 	// late), so the executor asks with STATUS; due when the timer fired.
-	dirty, due bool
+	dirty map[string]bool
+	due   bool
 }
 
 // watched reports whether mailbox m is watched.
@@ -94,6 +95,14 @@ func (s *session) startWatch(ctx context.Context, r *protocol.WatchRequest) (pro
 		}
 		// Installed first: STATUS the server pushes once NOTIFY is set must
 		// find it (the initial STATUS answers are the command's own).
+		if prev != nil && prev.mode == protocol.WatchNotify {
+			// Dovecot (2.3) stops reporting after a second NOTIFY SET on
+			// the same connection: turn the first one off before.
+			s.setWatch(nil)
+			if err := s.client.NotifyNone(ctx); err != nil {
+				return nil, err
+			}
+		}
 		w.mode = protocol.WatchNotify
 		s.setWatch(w)
 		initial, err := s.client.NotifyStatus(ctx, names)
@@ -282,12 +291,17 @@ func (s *session) pollStatus() {
 	}
 	w.mu.Lock()
 	dirty, due := w.dirty, w.due
-	w.dirty, w.due = false, false
+	w.dirty, w.due = nil, false
 	w.mu.Unlock()
 	ctx, cancel := context.WithTimeout(s.ctx, time.Minute)
 	defer cancel()
 	var sts []*imap.StatusData
-	if m := s.selectedMailbox(); dirty && m != "" && w.watched(m) {
+	n := 0
+	for m := range dirty {
+		if n == s.srv.lim.WatchPollBudget {
+			break // the rest waits for the next round (polling) or change
+		}
+		n++
 		if st, err := s.client.MailboxStatus(ctx, m, w.items...); err == nil {
 			sts = append(sts, st)
 		}
@@ -313,19 +327,55 @@ func (s *session) pollStatus() {
 	}
 }
 
-// selectedChanged notes events of the selected mailbox (event goroutine):
-// the executor then asks for its status, if it is watched.
+// selectedChanged notes events of the selected mailbox (event goroutine).
 func (s *session) selectedChanged() {
 	s.evMu.Lock()
-	w, m := s.watchEv, s.mailbox
+	m := s.mailbox
 	s.evMu.Unlock()
-	if w == nil || m == "" || !w.watched(m) {
+	s.markDirty(m)
+}
+
+// markDirty has the executor ask for the status of the watched mailboxes
+// ms, which changed (their events, or the session's own commands: NOTIFY
+// sends no STATUS for the selected mailbox, and servers need not report a
+// client's own changes).
+func (s *session) markDirty(ms ...string) {
+	s.evMu.Lock()
+	w := s.watchEv
+	s.evMu.Unlock()
+	if w == nil {
 		return
 	}
-	w.mu.Lock()
-	w.dirty = true
-	w.mu.Unlock()
-	s.signalPoll()
+	marked := false
+	for _, m := range ms {
+		if m == "" || !w.watched(m) {
+			continue
+		}
+		w.mu.Lock()
+		if w.dirty == nil {
+			w.dirty = map[string]bool{}
+		}
+		w.dirty[m] = true
+		w.mu.Unlock()
+		marked = true
+	}
+	if marked {
+		s.signalPoll()
+	}
+}
+
+// afterRequest marks the mailboxes a successful request changed.
+func (s *session) afterRequest(req protocol.Request) {
+	switch r := req.(type) {
+	case *protocol.StoreRequest, *protocol.ExpungeRequest:
+		s.markDirty(s.selectedMailbox())
+	case *protocol.CopyRequest:
+		s.markDirty(s.selectedMailbox(), r.To)
+	case *protocol.AppendRequest:
+		s.markDirty(r.Mailbox)
+	case *protocol.ImaplibRequest:
+		s.markDirty(s.selectedMailbox())
+	}
 }
 
 // signalPoll wakes the executor for pollStatus (ending its IDLE).

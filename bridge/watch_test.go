@@ -107,6 +107,29 @@ func TestDovecotWatch(t *testing.T) {
 	}
 }
 
+// TestDovecotWatchAgain: a second watch on the same session (the SDK's
+// refresh after a gap or reconnect) keeps NOTIFY reporting every change
+// (Dovecot stopped after one when NOTIFY SET came twice without NOTIFY NONE).
+func TestDovecotWatchAgain(t *testing.T) {
+	t.Parallel()
+	h, dv := dovecotHarness(t)
+	c, user := openDovecot(t, h, dv, "tls", auth.CredentialPassword)
+	for range 2 {
+		if r := c.ok(map[string]any{"op": "watch", "mailboxes": []string{"INBOX"}}); r["mode"] != protocol.WatchNotify {
+			t.Fatalf("watch = %v", r)
+		}
+	}
+	for i := 1; i <= 4; i++ {
+		dv.Deliver(t, user, testMessage("again "+string(rune('0'+i)), "x"))
+		for {
+			f := mustStatus(t, c, "INBOX", 20*time.Second)
+			if statusOf(f, "messages") == int64(i) {
+				break
+			}
+		}
+	}
+}
+
 // TestWatchPollingDevserver: the devserver has no NOTIFY; the watch polls and
 // a message appended by a direct connection into another mailbox arrives as
 // a status event; a mailbox the token does not allow is refused.

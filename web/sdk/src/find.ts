@@ -122,12 +122,14 @@ export class StatusWatch {
   private readonly offs: (() => void)[] = [];
   private readonly listeners = new Set<StatusListener>();
   private closed = false;
+  private busy = false;
 
   constructor(private readonly client: Client, private readonly mailboxes: string[] | undefined) {
     this.offs.push(
       client.on("status", (e) => this.set(e.mailbox, e.status)),
       client.on("gap", () => void this.refresh().catch(() => undefined)),
-      client.on("connection", (e) => { if (e.state === "open") void this.refresh().catch(() => undefined); }),
+      // A reconnect is a new bridge session: watch again (unless the first watch is still on its way).
+      client.on("connection", (e) => { if (e.state === "open" && !this.busy) void this.refresh().catch(() => undefined); }),
     );
   }
 
@@ -147,7 +149,13 @@ export class StatusWatch {
 
   /** refresh (re)starts the watch and replaces every value with the bridge's answer. */
   async refresh(): Promise<WatchResult> {
-    const r = await this.client.request<WatchResult>("watch", this.mailboxes === undefined ? {} : { mailboxes: this.mailboxes }, { priority: true });
+    this.busy = true;
+    let r: WatchResult;
+    try {
+      r = await this.client.request<WatchResult>("watch", this.mailboxes === undefined ? {} : { mailboxes: this.mailboxes });
+    } finally {
+      this.busy = false;
+    }
     if (this.closed) return r;
     this.mode = r.mode;
     for (const m of r.mailboxes) {

@@ -33,7 +33,7 @@ export const LINGER_MS = 3000;
 /** Defaults until hello announces the bridge's limits (docs/protocol.md §8). */
 const DEFAULT_LIMITS = { maxInFlight: 8, framesPerSecond: 20, frameBurst: 40 };
 /** Ops that act on the selected mailbox. */
-const NEEDS_MAILBOX = new Set(["fetch", "search", "store", "copy", "move", "expunge", "noop", "imaplib"]);
+const NEEDS_MAILBOX = new Set(["fetch", "search", "store", "copy", "move", "expunge", "noop", "imaplib", "find", "sort", "thread"]);
 
 /** identity names whose session a token opens: iss, sub, ups and imap_user of its (unverified) payload, else the token itself. */
 export function identity(url: string, protocols: readonly string[]): string {
