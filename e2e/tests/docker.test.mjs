@@ -4,10 +4,11 @@
 // request and the WebSocket arrive from a non-loopback peer and Origin, as a
 // published container port's do. The page must go live and show new mail.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { test } from 'node:test';
 import { launch, openPage, rowUids, tid, waitFor, waitState } from '../lib/browser.mjs';
-import { Embedded } from '../lib/bridge.mjs';
+import { BINARY, Embedded } from '../lib/bridge.mjs';
 
 /** MAIL_EVERY and MAIL_MAX are the demo-mail knob of this run: quick, and few. */
 const MAIL_EVERY = '2s';
@@ -77,4 +78,11 @@ test('the embedded demo through a non-loopback address goes live and shows new m
     await browser?.close();
     await br.close();
   }
+});
+
+test('bridge -h prints the usage and exits 0', () => {
+  const r = spawnSync(BINARY, ['-h'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `exit status of -h (stderr: ${r.stderr})`);
+  for (const flag of ['-addr', '-config', '-demo-mail-every', '-demo-mail-max', '-healthcheck']) assert.match(r.stderr, new RegExp(flag));
+  assert.equal(spawnSync(BINARY, ['-no-such-flag'], { encoding: 'utf8' }).status, 1, 'an unknown flag still fails');
 });
