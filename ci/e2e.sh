@@ -37,6 +37,19 @@ if [[ -z ${IMAPBRIDGE_DOVECOT_PLAIN:-} ]]; then
 	bash e2e/servers/dovecot.sh start >&2
 	eval "$(bash e2e/servers/dovecot.sh env)"
 fi
+# Cyrus for tests/servers.test.mjs (the core scenarios on a non-Dovecot
+# server, issue 14), in a directory of this run's own unless ci/test.sh
+# started it; its cleanup runs before the one above.
+if [[ -z ${IMAPBRIDGE_CYRUS_PLAIN:-} ]]; then
+	cyrus_dir=$(mktemp -d /tmp/imapbridge-e2e-cyrus.XXXXXX)
+	chmod 755 "$cyrus_dir"
+	export IMAPBRIDGE_CYRUS_DIR="$cyrus_dir/cyrus"
+	prev_trap=$(trap -p EXIT | sed "s/^trap -- '\(.*\)' EXIT$/\1/")
+	# (cd back first: the tests run in e2e/, and both cleanups use relative paths)
+	trap 'cd "'"$PWD"'"; bash e2e/servers/cyrus.sh stop || true; rm -rf "$cyrus_dir"; '"$prev_trap" EXIT
+	bash e2e/servers/cyrus.sh start >&2
+	eval "$(bash e2e/servers/cyrus.sh env)"
+fi
 
 # One file at a time: the Dovecot restart must not hit another file's page,
 # and the latency samples are taken on a quiet machine.

@@ -4,6 +4,7 @@ import { Bridge } from './bridge.mjs';
 import { launch, openPage, waitState, tid } from './browser.mjs';
 import { Dovecot } from './dovecot.mjs';
 import { FaultProxy, LATENCY_MS, freePort } from './faultproxy.mjs';
+import { ImapServer } from './servers.mjs';
 
 /** SEED is the default mail of a fresh user: three INBOX messages (one seen, one HTML with a remote image) and an Archive folder. */
 export const SEED = {
@@ -24,8 +25,9 @@ export const SEED = {
  * bridge, and the bridge Dovecot, through latency proxies; the test's own
  * IMAP connections (deliveries, checks) stay direct.
  */
-export async function setup({ seed = SEED, bridge: bopts = {}, path = '' } = {}) {
-  const dovecot = Dovecot.fromEnv();
+export async function setup({ seed = SEED, bridge: bopts = {}, path = '', server = 'dovecot' } = {}) {
+  // opts.server names another upstream of e2e/servers/ (cyrus, courier).
+  const dovecot = server === 'dovecot' ? Dovecot.fromEnv() : ImapServer.fromEnv(server);
   const user = dovecot.newUser();
   const uids = await dovecot.seed(user, seed);
   let proxy = null;
