@@ -329,6 +329,19 @@ func (st *verifierState) keyfunc(t *jwt.Token) (any, error) {
 	return k.key, nil
 }
 
+// MaxLifetime returns the longest token lifetime in force: nothing the
+// verifier accepts stays valid longer than MaxLifetime plus Leeway.
+func (v *Verifier) MaxLifetime() time.Duration {
+	st := v.state.Load()
+	if st == nil {
+		return 0
+	}
+	if st.cfg.MaxLifetime == 0 {
+		return DefaultMaxLifetime
+	}
+	return st.cfg.MaxLifetime
+}
+
 // Leeway returns the clock-skew allowance in force: a session built on a
 // token may last until ExpiresAt plus Leeway.
 func (v *Verifier) Leeway() time.Duration {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
@@ -97,7 +98,7 @@ func TestSlowConsumer(t *testing.T) {
 		return c, err
 	}}}
 	defer hc.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFrame)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*waitFrame)
 	defer cancel()
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(small.URL, "http")+"/ws", &websocket.DialOptions{
 		HTTPClient:   hc,
@@ -120,8 +121,16 @@ func TestSlowConsumer(t *testing.T) {
 		write(map[string]any{"id": "f" + itoa3(i), "op": "fetch", "uids": "1:*", "body": []any{map[string]any{"section": "", "peek": true}}})
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
-	// Resume reading: everything queued drains, then the close arrives.
+	// Resume reading only once the bridge has decided to close: on a loaded
+	// machine a fixed pause let the client drain faster than the bridge
+	// produced, and the queue never overflowed.
+	for deadline := time.Now().Add(waitFrame); testutil.ToFloat64(h.srv.met.closes.WithLabelValues("1008")) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the bridge never closed the slow consumer")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Resume reading: the write in progress drains, then the close arrives.
 	var code websocket.StatusCode = -1
 	var reason string
 	for {

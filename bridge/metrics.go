@@ -15,6 +15,9 @@ type metrics struct {
 	refused      *prometheus.CounterVec
 	errors       *prometheus.CounterVec
 	closes       *prometheus.CounterVec
+	// clusterFallbacks counts admissions and revocation checks decided
+	// without Redis (the degraded mode).
+	clusterFallbacks prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -33,6 +36,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		pushLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "imapbridge_push_latency_seconds", Help: "From the IMAP read of an unsolicited response to its WebSocket write.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 4, 10)}),
+		clusterFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "imapbridge_cluster_fallbacks_total", Help: "Admissions and revocation checks decided by per-replica state because Redis did not answer."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "imapbridge_refused_total", Help: "Handshakes and sessions refused, by reason."}, []string{"reason"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -41,7 +46,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "imapbridge_session_closes_total", Help: "Sessions ended by the bridge, by WebSocket close code (4401 token, 4429 limit, 4503 upstream, 1012 restart…)."}, []string{"code"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sessions, m.sessionsOpen, m.commands, m.latency, m.events, m.pushLatency, m.refused, m.errors, m.closes)
+		reg.MustRegister(m.sessions, m.sessionsOpen, m.commands, m.latency, m.events, m.pushLatency, m.refused, m.errors, m.closes, m.clusterFallbacks)
 	}
 	return m
 }

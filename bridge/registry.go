@@ -65,6 +65,17 @@ func (r *registry) releaseUser(user string) {
 	r.perUser[user]--
 }
 
+// snapshot returns the live sessions.
+func (r *registry) snapshot() []*session {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*session, 0, len(r.sessions))
+	for s := range r.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
 func (r *registry) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

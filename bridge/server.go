@@ -21,6 +21,7 @@ import (
 
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
+	"github.com/imapbridge/imapbridge/cluster"
 	"github.com/imapbridge/imapbridge/imapengine"
 )
 
@@ -64,6 +65,12 @@ type Config struct {
 	// (process_*) collectors.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	// Cluster, if set, shares the per-user session cap and the per-account
+	// IMAP connection cap with every replica using the same Redis, and
+	// refuses revoked tokens (package cluster). Wire its OnRevoke to
+	// HandleRevocation and OnResubscribe to RecheckRevocations. Nil: every
+	// limit is this process's own.
+	Cluster *cluster.Coordinator
 	// Resolver and Dial replace DNS and the network dial (tests).
 	Resolver *net.Resolver
 	Dial     func(ctx context.Context, network, address string) (net.Conn, error)
@@ -88,6 +95,7 @@ type Server struct {
 	nextID    atomic.Uint64
 	tickets   *ticketStore
 	sends     *sendLimiter
+	revs      *revocations
 }
 
 // New validates cfg and returns a Server.
@@ -101,7 +109,8 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.AllowedOrigins) == 0 && !cfg.AllowMissingOrigin {
 		return nil, fmt.Errorf("%w: no allowed origin", ErrConfig)
 	}
-	s := &Server{cfg: cfg, lim: cfg.Limits.withDefaults(), upstreams: map[string]*Upstream{}, reg: newRegistry()}
+	s := &Server{cfg: cfg, lim: cfg.Limits.withDefaults(), upstreams: map[string]*Upstream{}, reg: newRegistry(),
+		revs: &revocations{max: DefaultRevocationCache}}
 	s.log = cfg.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -167,7 +176,7 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	_, _ = w.Write([]byte("ready\n"))
+	_, _ = w.Write([]byte("ready\n" + s.clusterStatus()))
 }
 
 // Sessions returns the number of live sessions.

@@ -43,6 +43,7 @@ type session struct {
 	cancel context.CancelFunc
 
 	claims   *auth.Claims
+	shared   atomic.Pointer[auth.Claims] // claims, for other goroutines (revocation)
 	ups      *Upstream
 	client   *imapengine.Client
 	loggedIn bool
@@ -146,15 +147,16 @@ func (s *session) run(token string) {
 		s.finish(&wg)
 		return
 	}
-	user := s.claims.Subject
-	if !s.srv.reg.acquireUser(user, s.srv.lim.SessionsPerUser) {
+	adm, err := s.srv.admit(s.ctx, s.claims, s.ups, true)
+	if err != nil {
+		le := err.(*limitError)
 		s.srv.met.refused.WithLabelValues("user_cap").Inc()
-		s.sendError("", protocol.CodeLimit, "too many sessions for this user", nil)
-		s.closeWith(protocol.CloseSessionLimit, "too many sessions for this user")
+		s.sendError("", protocol.CodeLimit, le.msg, nil)
+		s.closeWith(protocol.CloseSessionLimit, le.reason())
 		s.finish(&wg)
 		return
 	}
-	defer s.srv.reg.releaseUser(user)
+	defer adm.release()
 
 	// The token's expiry ends the session (4401), with the verifier's leeway.
 	exp := time.AfterFunc(time.Until(s.claims.ExpiresAt.Add(s.srv.cfg.Verifier.Leeway())), func() {
@@ -203,6 +205,9 @@ func (s *session) finish(wg *sync.WaitGroup) {
 	wg.Wait()
 	s.log.Debug("session closed", "code", int(s.closeCode), "reason", s.closeReason)
 }
+
+// claimsOrNil returns the session's verified claims, nil before authentication.
+func (s *session) claimsOrNil() *auth.Claims { return s.shared.Load() }
 
 // closeConn runs once the session's context ends: it waits for the
 // executor's last answers to be queued and written (unless the browser is too
@@ -300,7 +305,14 @@ func (s *session) authenticate(token string) error {
 		s.closeWith(protocol.ClosePolicy, "unknown upstream")
 		return ErrForbidden
 	}
+	if s.srv.revoked(s.ctx, claims) {
+		s.srv.met.refused.WithLabelValues("revoked").Inc()
+		s.sendError(id, protocol.CodeAuth, ReasonTokenRevoked, nil)
+		s.closeWith(protocol.CloseAuth, ReasonTokenRevoked)
+		return ErrForbidden
+	}
 	s.claims, s.ups = claims, ups
+	s.shared.Store(claims)
 	s.log = s.log.With("user", claims.Subject, "upstream", ups.Name)
 	return nil
 }

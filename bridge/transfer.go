@@ -252,12 +252,14 @@ func (s *Server) serveTransfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.tickets.endTransfer(t.user)
-	if !s.reg.acquireUser(t.user, s.lim.SessionsPerUser) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many connections for this user", http.StatusTooManyRequests)
+	adm, err := s.admit(r.Context(), t.claims, t.ups, false)
+	if err != nil {
+		le := err.(*limitError)
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(le.retryAfter.Round(time.Second)/time.Second))))
+		http.Error(w, le.msg, http.StatusTooManyRequests)
 		return
 	}
-	defer s.reg.releaseUser(t.user)
+	defer adm.release()
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

@@ -62,6 +62,11 @@ type Upstream struct {
 	MasterPassword string `json:"-"`
 	// OAuthMechanism is "XOAUTH2" (default) or "OAUTHBEARER" for mode "oauth".
 	OAuthMechanism string
+	// MaxConnectionsPerAccount caps the IMAP connections held at once for one
+	// IMAP user of this upstream, sessions and transfers together (across
+	// replicas with Config.Cluster); zero means no such cap. Keep it below the
+	// provider's per-account limit (RecommendedAccountConnections).
+	MaxConnectionsPerAccount int
 	// NoNotify makes status watches poll even when the server offers
 	// NOTIFY (for a server whose NOTIFY misbehaves).
 	NoNotify bool

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"reflect"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge"
+	"github.com/imapbridge/imapbridge/cluster"
 	"github.com/imapbridge/imapbridge/internal/devserver"
 	"github.com/imapbridge/imapbridge/submit"
 )
@@ -176,6 +178,26 @@ type fileConfig struct {
 	// being a trusted proxy's X-Forwarded-For hop). It needs auth.hmacSecretFile, whose
 	// secret signs the tokens. Never enable it in production.
 	Demo *demoConfig `json:"demo"`
+	// Cluster coordinates replicas through Redis (cluster-wide session and
+	// account caps, revocation); absent, every limit is this process's own.
+	Cluster *clusterConfig `json:"cluster"`
+	// Admin serves POST /admin/revoke on a listener of its own (needs cluster).
+	Admin *adminConfig `json:"admin"`
+}
+
+type clusterConfig struct {
+	RedisAddr         string   `json:"redisAddr"` // host:port
+	RedisUsername     string   `json:"redisUsername"`
+	RedisPasswordFile string   `json:"redisPasswordFile"`
+	RedisTLS          bool     `json:"redisTLS"`
+	RedisCAFile       string   `json:"redisCAFile"`
+	KeyPrefix         string   `json:"keyPrefix"` // default cluster.DefaultKeyPrefix
+	LeaseTTL          duration `json:"leaseTTL"`  // default cluster.DefaultLeaseTTL
+}
+
+type adminConfig struct {
+	Addr      string `json:"addr"`      // e.g. "127.0.0.1:9090"; never the public listener
+	TokenFile string `json:"tokenFile"` // the bearer token operators send
 }
 
 type demoConfig struct {
@@ -192,6 +214,11 @@ type loaded struct {
 	demo   *demoConfig
 	secret []byte // the HMAC secret, when configured (for the demo token endpoint)
 	auth   authConfig
+	// cluster is the coordinator's configuration (callbacks unset), nil
+	// without a "cluster" section; admin the admin listener's.
+	cluster    *cluster.Options
+	adminAddr  string
+	adminToken []byte
 }
 
 type upstreamConfig struct {
@@ -212,6 +239,9 @@ type upstreamConfig struct {
 	NoNotify        bool     `json:"noNotify"` // status watches poll even when the server offers NOTIFY
 	// SMTP enables submit and saveDraft for this upstream.
 	SMTP *smtpConfig `json:"smtp"`
+	// MaxConnectionsPerAccount caps IMAP connections per IMAP user of this
+	// upstream (sessions and transfers; across replicas with "cluster").
+	MaxConnectionsPerAccount int `json:"maxConnectionsPerAccount"`
 }
 
 // smtpConfig is an upstream's submission server (bridge.SMTP).
@@ -302,7 +332,8 @@ func loadFile(path string) (loaded, error) {
 	for _, u := range fc.Upstreams {
 		up := bridge.Upstream{Name: u.Name, Addr: u.Addr, Security: bridge.Security(u.Security), Command: u.Command,
 			AllowPrivate: u.AllowPrivate, AllowPlaintext: u.AllowPlaintext, MasterUser: u.MasterUser, OAuthMechanism: u.OAuthMechanism,
-			LoginsPerSecond: u.LoginsPerSecond, LoginBurst: u.LoginBurst, NoNotify: u.NoNotify}
+			LoginsPerSecond: u.LoginsPerSecond, LoginBurst: u.LoginBurst, NoNotify: u.NoNotify,
+			MaxConnectionsPerAccount: u.MaxConnectionsPerAccount}
 		if up.LoginWait, err = u.LoginWait.get("upstreams[" + u.Name + "].loginWait"); err != nil {
 			return fail(err)
 		}
@@ -348,5 +379,61 @@ func loadFile(path string) (loaded, error) {
 	if fc.Demo != nil && len(secret) == 0 {
 		return fail(errors.New("demo: needs auth.hmacSecretFile to sign development tokens"))
 	}
-	return loaded{cfg: cfg, addr: fc.Addr, demo: fc.Demo, secret: secret, auth: fc.Auth}, nil
+	out := loaded{cfg: cfg, addr: fc.Addr, demo: fc.Demo, secret: secret, auth: fc.Auth}
+	if cc := fc.Cluster; cc != nil {
+		co := &cluster.Options{Addr: cc.RedisAddr, Username: cc.RedisUsername, KeyPrefix: cc.KeyPrefix}
+		if cc.RedisAddr == "" {
+			return fail(errors.New("cluster: redisAddr is required"))
+		}
+		if co.LeaseTTL, err = cc.LeaseTTL.get("cluster.leaseTTL"); err != nil {
+			return fail(err)
+		}
+		if cc.RedisPasswordFile != "" {
+			pw, err := os.ReadFile(cc.RedisPasswordFile)
+			if err != nil {
+				return fail(err)
+			}
+			co.Password = strings.TrimRight(string(pw), "\r\n")
+		}
+		if cc.RedisTLS || cc.RedisCAFile != "" {
+			co.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOf(cc.RedisAddr)}
+			if cc.RedisCAFile != "" {
+				pem, err := os.ReadFile(cc.RedisCAFile)
+				if err != nil {
+					return fail(err)
+				}
+				pool := x509.NewCertPool()
+				if !pool.AppendCertsFromPEM(pem) {
+					return fail(fmt.Errorf("cluster: no certificate in %s", cc.RedisCAFile))
+				}
+				co.TLSConfig.RootCAs = pool
+			}
+		}
+		out.cluster = co
+	}
+	if ad := fc.Admin; ad != nil {
+		if out.cluster == nil {
+			return fail(errors.New("admin: revocation needs the cluster section (Redis)"))
+		}
+		if ad.Addr == "" || ad.TokenFile == "" {
+			return fail(errors.New("admin: addr and tokenFile are required"))
+		}
+		tok, err := os.ReadFile(ad.TokenFile)
+		if err != nil {
+			return fail(err)
+		}
+		out.adminAddr, out.adminToken = ad.Addr, []byte(strings.TrimSpace(string(tok)))
+		if len(out.adminToken) < 16 {
+			return fail(errors.New("admin: the token in tokenFile must be at least 16 bytes"))
+		}
+	}
+	return out, nil
+}
+
+// hostOf is the host part of a host:port (the address itself if it has none).
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }

@@ -14,10 +14,12 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge"
+	"github.com/imapbridge/imapbridge/cluster"
 	"github.com/imapbridge/imapbridge/internal/devserver"
 )
 
@@ -86,9 +88,42 @@ func serve(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg.Logger = log
+	var brRef atomic.Pointer[bridge.Server] // for the coordinator's callbacks, set below
+	if file.cluster != nil {
+		co := *file.cluster
+		co.Logger = log
+		co.OnRevoke = func(r cluster.Revocation) {
+			if b := brRef.Load(); b != nil {
+				b.HandleRevocation(r)
+			}
+		}
+		co.OnResubscribe = func() {
+			if b := brRef.Load(); b != nil {
+				b.RecheckRevocations()
+			}
+		}
+		coord, err := cluster.New(co)
+		if err != nil {
+			return err
+		}
+		defer coord.Close() // after the bridge's Shutdown below: sessions release their leases first
+		cfg.Cluster = coord
+	}
 	br, err := bridge.New(cfg)
 	if err != nil {
 		return err
+	}
+	brRef.Store(br)
+	if file.adminAddr != "" {
+		aln, err := net.Listen("tcp", file.adminAddr)
+		if err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		as := &http.Server{Handler: br.AdminHandler(file.adminToken), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { _ = as.Serve(aln) }()
+		defer as.Close()
+		log.Info("admin listening", "addr", aln.Addr().String())
 	}
 	var api http.Handler = br
 	if dev != nil && dev.srv != nil {
