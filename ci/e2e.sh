@@ -33,9 +33,13 @@ if [[ -z ${IMAPBRIDGE_DOVECOT_PLAIN:-} ]]; then
 	run_dir=$(mktemp -d /tmp/imapbridge-e2e.XXXXXX)
 	chmod 755 "$run_dir" # the mail user reaches its mail below it
 	export IMAPBRIDGE_DOVECOT_DIR="${IMAPBRIDGE_DOVECOT_DIR:-$run_dir/dovecot}"
-	trap 'bash e2e/servers/dovecot.sh stop || true; rm -rf "$run_dir"' EXIT
+	export IMAPBRIDGE_POSTFIX_DIR="${IMAPBRIDGE_POSTFIX_DIR:-$run_dir/postfix}"
+	trap 'bash e2e/servers/postfix.sh stop || true; bash e2e/servers/dovecot.sh stop || true; rm -rf "$run_dir"' EXIT
 	bash e2e/servers/dovecot.sh start >&2
 	eval "$(bash e2e/servers/dovecot.sh env)"
+	# Postfix for tests/compose.test.mjs (ci/test.sh exports its own).
+	bash e2e/servers/postfix.sh start >&2
+	eval "$(bash e2e/servers/postfix.sh env)"
 fi
 # Cyrus for tests/servers.test.mjs (the core scenarios on a non-Dovecot
 # server, issue 14), in a directory of this run's own unless ci/test.sh

@@ -12,6 +12,7 @@ import { renderFolder, setUnread, toFolders, trashOf, type Folder, type FolderRo
 import { DELETED, FLAGGED, SEEN, hasFlag, messageDate, sender, shortDate, subject } from "./format.js";
 import { Reader } from "./reader.js";
 import { Composer, DRAFTS_FALLBACK } from "./draft.js";
+import { ComposeWindow } from "./compose.js";
 import { openSession } from "./session.js";
 import { Toast } from "./toast.js";
 import { VirtualList } from "./vlist.js";
@@ -144,6 +145,7 @@ const reader = new Reader(byId("reader"), client, {
   remove: (uid) => void removeMessage(uid),
   move: (uid, to) => void moveMessage(uid, to),
   error: (text) => toast.show(text, "error"),
+  extra: (m, mailbox) => compose.buttons(m, mailbox),
 });
 
 function toggleFlag(uid: number): void {
@@ -381,6 +383,14 @@ function openMailbox(name: string): void {
   });
   renderList();
 }
+
+// ---- compose and send (compose.ts) ----
+
+const compose = new ComposeWindow({
+  client, user: () => session.user(), draftsFolder: () => folders.find((f) => f.role === "drafts")?.name ?? DRAFTS_FALLBACK,
+  notify: (text, error) => toast.show(text, error ? "error" : "info"), refresh: () => void refreshFolders(),
+});
+compose.mount(byId("conn-state"));
 
 // ---- drafts (draft.ts) ----
 

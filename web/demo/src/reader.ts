@@ -18,6 +18,8 @@ export interface ReaderActions {
   move(uid: number, to: string): void;
   /** error reports a failure (a download) to the person. */
   error?(text: string): void;
+  /** extra returns more toolbar buttons for m (compose.ts: Reply, Reply all, Forward). */
+  extra?(m: ViewMessage, mailbox: string): HTMLElement[];
 }
 
 /** Reader shows one message inside its host element. */
@@ -83,7 +85,7 @@ export class Reader {
     move.disabled = target.options.length <= 1;
     const moveGroup = el("div", "move-group");
     moveGroup.append(target, move);
-    bar.append(this.seenBtn, this.flagBtn, moveGroup, del);
+    bar.append(...(this.actions.extra?.(m, mailbox) ?? []), this.seenBtn, this.flagBtn, moveGroup, del);
 
     const head = el("header", "message-head");
     const from = m.envelope?.from ?? [];
