@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/imapbridge/imapbridge/auth"
@@ -68,6 +69,56 @@ func TestServersEvents(t *testing.T) {
 			// imapidlepoll (1 s in the fixture), Courier without FAM every
 			// IMAP_IDLE_TIMEOUT (2 s): a deadline, not a latency claim.
 			runEventsSuite(t, c, p, 1, waitFrame)
+		})
+	}
+}
+
+// TestServersCondstoreQresync: CONDSTORE select, changedSince fetch and
+// QRESYNC resync where the server offers them (Dovecot, Cyrus); on Courier,
+// which offers neither, the documented fallback: select works without
+// highestModSeq, a qresync select is a plain select (nothing vanished or
+// changed reported), and changedSince / unchangedSince are refused with
+// "unavailable" before anything is sent.
+func TestServersCondstoreQresync(t *testing.T) {
+	t.Parallel()
+	for _, s := range imapservers.All(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			h := serverHarness(t, s)
+			c, user, _ := openServer(t, h, s, "plain")
+			for i := range 3 {
+				s.Deliver(t, user, testMessage("cq "+strconv.Itoa(i), "body"))
+			}
+			r := c.ok(map[string]any{"op": "select", "mailbox": "INBOX", "condstore": true})
+			if r["exists"] != jsonNum(3) || (r["highestModSeq"] != nil) != s.Offers("CONDSTORE") {
+				t.Fatalf("condstore select: %v", r)
+			}
+			uv := r["uidValidity"]
+			if !s.Offers("CONDSTORE") {
+				c.fails(map[string]any{"op": "fetch", "uids": "1:*", "items": []string{"flags"}, "changedSince": 1}, "unavailable")
+				c.fails(map[string]any{"op": "store", "uids": "1", "mode": "add", "flags": []string{`\Flagged`}, "unchangedSince": 1}, "unavailable")
+				c.ok(map[string]any{"op": "store", "uids": "3", "mode": "add", "flags": []string{`\Deleted`}, "silent": true})
+				c.ok(map[string]any{"op": "expunge", "uids": "3"})
+				r = c.ok(map[string]any{"op": "select", "mailbox": "INBOX",
+					"qresync": map[string]any{"uidValidity": uv, "modSeq": 1, "knownUids": "1:3"}})
+				if r["exists"] != jsonNum(2) || len(list(r["vanished"])) != 0 || len(list(r["changed"])) != 0 {
+					t.Fatalf("qresync select without QRESYNC: %v", r)
+				}
+				return
+			}
+			ms := r["highestModSeq"]
+			c.ok(map[string]any{"op": "store", "uids": "2", "mode": "add", "flags": []string{`\Flagged`}})
+			c.ok(map[string]any{"op": "store", "uids": "3", "mode": "add", "flags": []string{`\Deleted`}, "silent": true})
+			c.ok(map[string]any{"op": "expunge", "uids": "3"})
+			r = c.ok(map[string]any{"op": "fetch", "uids": "1:*", "items": []string{"flags", "modseq"}, "changedSince": ms})
+			if len(list(r["messages"])) != 1 {
+				t.Errorf("changedSince: %v", r)
+			}
+			r = c.ok(map[string]any{"op": "select", "mailbox": "INBOX",
+				"qresync": map[string]any{"uidValidity": uv, "modSeq": ms, "knownUids": "1:3"}})
+			if len(list(r["vanished"])) != 1 || list(r["vanished"])[0] != "3" || len(list(r["changed"])) != 1 {
+				t.Fatalf("qresync select: %v", r)
+			}
 		})
 	}
 }

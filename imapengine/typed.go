@@ -298,6 +298,14 @@ func (c *Client) FetchEach(ctx context.Context, set, items string, opts *FetchOp
 	if opts != nil {
 		o = *opts
 	}
+	// Without CONDSTORE (Courier) the modifier would be a server BAD after
+	// the round trip: refuse it here, typed (docs/compatibility.md).
+	if o.ChangedSince > 0 && !c.HasCapability("CONDSTORE") {
+		return &Error{Kind: KindError, Command: "FETCH", Msg: "CHANGEDSINCE needs CONDSTORE", Err: ErrNotSupported}
+	}
+	if o.Vanished && o.ChangedSince > 0 && o.UID && !c.HasCapability("QRESYNC") {
+		return &Error{Kind: KindError, Command: "FETCH", Msg: "VANISHED needs QRESYNC", Err: ErrNotSupported}
+	}
 	var fnErr error
 	k := &cmd{name: "FETCH"}
 	mod := ""
@@ -438,6 +446,9 @@ type StoreResult struct {
 func (c *Client) StoreFlags(ctx context.Context, uidSet, op string, flags []imap.Flag, unchangedSince uint64) (*StoreResult, error) {
 	if c.State() == StateSelected && c.IsReadOnly() {
 		return nil, &Error{Kind: KindReadOnly, Command: "STORE", Msg: "mailbox selected read-only (EXAMINE)", Err: ErrReadOnly}
+	}
+	if unchangedSince > 0 && !c.HasCapability("CONDSTORE") {
+		return nil, &Error{Kind: KindError, Command: "STORE", Msg: "UNCHANGEDSINCE needs CONDSTORE", Err: ErrNotSupported}
 	}
 	fl := make([]string, len(flags))
 	for i, f := range flags {
