@@ -20,6 +20,8 @@ import { Account } from "./account.js";
 import { confirmAction } from "./confirm.js";
 import { messageInUrl, setMessageInUrl, setTitle } from "./pagestate.js";
 import { Selection } from "./select.js";
+import { FindBar } from "./findbar.js";
+import { LiveCounts } from "./livecounts.js";
 
 /** FOLDER_REFRESH_MS is how often folder unread counts are refreshed (the open mailbox is live). */
 export const FOLDER_REFRESH_MS = 30_000;
@@ -102,14 +104,23 @@ const list = new VirtualList<number>(listPane, {
     const selected = reader.current === uid;
     row.classList.toggle("selected", selected);
     row.setAttribute("aria-selected", String(selected));
+    findBar.decorate(row, uid);
   },
+});
+
+// ---- search, sort, conversations (findbar.ts); live folder counts (livecounts.ts) ----
+
+const findBar = new FindBar(byId("mailbox-count"), client, () => { renderList(); list.refreshAll(); }, (text) => toast.show(text, "error"));
+const liveCounts = new LiveCounts(client, (name, unseen) => {
+  const row = folderRows.get(name);
+  if (row !== undefined && name !== mailbox) setUnread(row.unread, unseen);
 });
 
 function visibleUids(): number[] {
   if (view === undefined) return [];
   const out: number[] = [];
   for (const [uid, m] of view.messages) if (!gone.has(uid) && !hasFlag(flagsOf(m), DELETED)) out.push(uid);
-  return out.sort((a, b) => b - a);
+  return findBar.apply(out.sort((a, b) => b - a));
 }
 
 function renderList(): void {
@@ -327,6 +338,7 @@ async function refreshFolders(): Promise<void> {
     if (f.name !== mailbox || !viewReady) setUnread(row.unread, f.unseen);
     return row.root;
   }));
+  liveCounts.follow(folders.filter((f) => f.selectable).map((f) => f.name));
   if (viewReady) renderList();
 }
 
@@ -348,6 +360,7 @@ function openMailbox(name: string): void {
   setTitle(titleEl.textContent, 0);
   overrides.clear();
   gone.clear();
+  findBar.reset();
   viewReady = false;
   reader.clear();
   listPane.scrollTop = 0;
