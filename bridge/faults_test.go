@@ -22,6 +22,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"slices"
@@ -704,4 +705,149 @@ func TestFaultThrottledDownload(t *testing.T) {
 		t.Fatalf("live heap grew by %d bytes during a streamed %d-byte download", grew, faultBig)
 	}
 	c.ok(map[string]any{"op": "noop"})
+}
+
+// E3 over HTTP: the link to Dovecot goes half-open in the middle of a
+// download. The transfer's command stalls, CommandTimeout ends it, and the
+// response, already started, is aborted: the client gets an error, never a
+// clean end of a short body, within the deadline.
+func TestFaultHalfOpenDownload(t *testing.T) {
+	leakCheck(t)
+	dv := dovecottest.Start(t)
+	h, p := faultHarness(t, dv.PlainAddr, Limits{})
+	u := newFaultUser(t, dv, 0)
+	msg := bigMessage(2 << 20)
+	dv.Deliver(t, u.name, msg)
+	c := u.open(t, h, "")
+	r := c.ok(map[string]any{"op": "download", "mailbox": "INBOX", "uid": 1})
+	p.Bandwidth(t, 512) // 2 MiB take 4 s
+	req, _ := http.NewRequest(http.MethodGet, h.hs.URL+r["url"].(string), nil)
+	req.Header.Set("Origin", testOrigin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	got, err := io.CopyN(io.Discard, resp.Body, 256<<10)
+	if err != nil {
+		t.Fatalf("first 256 KiB: %v", err)
+	}
+	p.HalfOpen(t)
+	start := time.Now()
+	done := make(chan struct{})
+	var n int64
+	var rerr error
+	go func() {
+		defer close(done)
+		n, rerr = io.Copy(io.Discard, resp.Body)
+	}()
+	select {
+	case <-done:
+	case <-time.After(faultBound):
+		t.Fatalf("download still open %v after the link went half-open", faultBound)
+	}
+	took := time.Since(start)
+	t.Logf("half-open mid-download: %d of %d bytes, then %v after %v (CommandTimeout %v)", got+n, len(msg), rerr, took.Round(time.Millisecond), faultDeadline)
+	if rerr == nil || got+n >= int64(len(msg)) {
+		t.Fatalf("download over a half-open link ended cleanly (%d of %d bytes)", got+n, len(msg))
+	}
+}
+
+// E3 for uploads: the link to Dovecot goes half-open after the first MiB
+// of a PUT has been streamed into the APPEND literal. The literal stops
+// being accepted (or its answer never comes); by CommandTimeout the upload
+// fails with an error status, and nothing is stored.
+func TestFaultHalfOpenUpload(t *testing.T) {
+	leakCheck(t)
+	dv := dovecottest.Start(t)
+	h, p := faultHarness(t, dv.PlainAddr, Limits{})
+	u := newFaultUser(t, dv, 0)
+	c := u.open(t, h, "")
+	c.ok(map[string]any{"op": "create", "mailbox": "Drafts"})
+	msg := transferMessage(t, 8<<20)
+	r := c.ok(map[string]any{"op": "upload", "mailbox": "Drafts", "size": len(msg)})
+	// The pause is on the bridge's side of the request body: the bridge
+	// reads it only while it streams the APPEND literal, so the link goes
+	// half-open mid-literal (not before the transfer's IMAP connection).
+	body := &pausingReader{at: 1 << 20, reached: make(chan struct{}), proceed: make(chan struct{})}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body.r = req.Body
+		req.Body = io.NopCloser(body)
+		h.srv.ServeHTTP(w, req)
+	}))
+	defer hs.Close()
+	req, _ := http.NewRequest(http.MethodPut, hs.URL+r["url"].(string), bytes.NewReader(msg))
+	req.Header.Set("Origin", testOrigin)
+	req.ContentLength = int64(len(msg))
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- result{resp.StatusCode, nil}
+	}()
+	select {
+	case <-body.reached:
+	case res := <-done:
+		t.Fatalf("upload ended before its first MiB was sent: %v", res)
+	case <-time.After(faultBound):
+		t.Fatal("the bridge did not read the upload")
+	}
+	// The session has no mailbox selected (no IDLE keepalive): only the
+	// upload's connection talks over the dead link.
+	p.HalfOpen(t)
+	start := time.Now()
+	close(body.proceed)
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(faultBound):
+		t.Fatalf("upload over a half-open link still running after %v", faultBound)
+	}
+	t.Logf("half-open mid-upload: status %d, err %v after %v (CommandTimeout %v)", res.code, res.err, time.Since(start).Round(time.Millisecond), faultDeadline)
+	if res.err == nil && res.code == http.StatusOK {
+		t.Fatal("upload over a half-open link succeeded")
+	}
+	p.Remove(t, "halfopen-down")
+	p.Remove(t, "halfopen-up")
+	peerC := peer(t, dv.PlainAddr, u.name, u.pw)
+	st, err := peerC.Status(ctx5(t), "Drafts", "(MESSAGES)")
+	if err != nil || !strings.Contains(string(st.Data[0].Bytes()), "MESSAGES 0") {
+		t.Fatalf("Drafts after the half-open upload: %v %v, want MESSAGES 0", st, err)
+	}
+}
+
+// pausingReader reads r; once at bytes have been read it closes reached and
+// waits for proceed.
+type pausingReader struct {
+	r       io.Reader
+	at, n   int64
+	paused  bool
+	reached chan struct{}
+	proceed chan struct{}
+}
+
+func (p *pausingReader) Read(b []byte) (int, error) {
+	if p.n >= p.at && !p.paused {
+		p.paused = true
+		close(p.reached)
+		<-p.proceed
+	}
+	if p.n < p.at {
+		b = b[:min(int64(len(b)), p.at-p.n)]
+	}
+	k, err := p.r.Read(b)
+	p.n += int64(k)
+	return k, err
 }

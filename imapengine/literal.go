@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/imapbridge/imapbridge/imapengine/imap"
@@ -55,14 +56,58 @@ type sectionStream struct {
 	size    chan int64 // receives the literal size when it starts
 	c       *Client
 	once    sync.Once
+	writing atomic.Bool // the reader goroutine waits for the consumer
 }
 
 // Write feeds the consumer; the reader goroutine's progress also counts as
-// progress for CommandTimeout.
+// progress for CommandTimeout. Time spent waiting for a slow consumer is
+// not the server's silence (see stallGuard).
 func (s *sectionStream) Write(p []byte) (int, error) {
+	s.writing.Store(true)
 	n, err := s.pw.Write(p)
 	s.c.lastResponse.Store(time.Now().UnixNano())
+	s.writing.Store(false)
 	return n, err
+}
+
+// stallGuard applies CommandTimeout while a FetchSection waits for its
+// literal and while fn consumes it (c.wait applies it only after): when
+// nothing has been read from the server for CommandTimeout, and the reader
+// goroutine is not merely waiting for the consumer, the connection is closed
+// with ErrTimeout, so a half-open link fails the call instead of blocking it
+// forever; fn's reads then fail with an error matching both ErrTimeout and
+// io.ErrUnexpectedEOF. The returned func stops the guard.
+func (c *Client) stallGuard(st *sectionStream, name string) (stop func()) {
+	limit := c.opts.commandTimeout()
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	t = time.AfterFunc(limit, func() {
+		next := limit // the consumer is slow: look again later
+		if !st.writing.Load() {
+			idle := time.Since(time.Unix(0, c.lastResponse.Load()))
+			if idle >= limit {
+				// The consumer sees the cause (a literal cut by the
+				// timeout), then the connection closes.
+				err := fmt.Errorf("%w: %s: no data for %v (%w)", ErrTimeout, name, limit, io.ErrUnexpectedEOF)
+				st.end(err)
+				c.closeWith(err)
+				return
+			}
+			next = limit - idle
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(next)
+		}
+		mu.Unlock()
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
 }
 
 // LiteralDone is called by the wire reader when the literal has been read
@@ -131,7 +176,11 @@ func matchesSection(line, suffix []byte, uid string) bool {
 // dedicated connection for long transfers.
 //
 // If the server cuts the connection mid-literal, fn's reads fail with an
-// error matching io.ErrUnexpectedEOF (never a clean EOF). If fn returns
+// error matching io.ErrUnexpectedEOF (never a clean EOF). If nothing arrives
+// for CommandTimeout while the call waits for the literal or fn waits for
+// data (a half-open link; time the server spends waiting for a slow fn does
+// not count), the connection is closed and fn's reads and the call fail with
+// ErrTimeout. If fn returns
 // early, or ctx ends, the rest of the literal is read and dropped, so the
 // connection stays usable. A reply without the section fails with
 // ErrNoSection. The limits of Options.Limits apply as for any literal.
@@ -168,6 +217,7 @@ func (c *Client) FetchSection(ctx context.Context, uid uint32, section string, f
 	if err != nil {
 		return err
 	}
+	stopGuard := c.stallGuard(st, k.name)
 	var fnErr error
 	consume := func(size int64) {
 		stop := context.AfterFunc(ctx, func() { st.end(ctx.Err()) })
@@ -185,8 +235,10 @@ func (c *Client) FetchSection(ctx context.Context, uid uint32, section string, f
 		default:
 		}
 	case <-ctx.Done():
+		stopGuard()
 		return ctx.Err()
 	}
+	stopGuard()
 	typ, text, err := c.wait(ctx, k, p)
 	st.end(ErrClosed) // a literal cut by a closed connection
 	if fnErr != nil {

@@ -291,3 +291,112 @@ func TestServerGoneDuringIdle(t *testing.T) {
 		t.Fatalf("after restart INBOX has %d messages, want %d", got, n)
 	}
 }
+
+// E3 for streamed bodies: a link that goes half-open while FetchSection's
+// consumer reads the literal fails the read and the call with ErrTimeout
+// after CommandTimeout without data, instead of blocking forever (the
+// consumer's reads wait on the connection, not on a command deadline).
+func TestHalfOpenDuringFetchSection(t *testing.T) {
+	s := dovecottest.Start(t)
+	p := faults.Start(t, s.PlainAddr)
+	const deadline = time.Second
+	msg := bigMessage(2 << 20)
+	c := session(t, s, p, imapengine.Options{CommandTimeout: deadline}, msg)
+	p.Bandwidth(t, 512) // 2 MiB take 4 s
+	ctx, cancel := context.WithTimeout(t.Context(), scenarioTimeout)
+	defer cancel()
+	var got int64
+	var readErr error
+	start := time.Now()
+	err := c.FetchSection(ctx, 1, "", func(r io.Reader, size int64) error {
+		got, readErr = io.CopyN(io.Discard, r, 256<<10)
+		if readErr != nil {
+			return readErr
+		}
+		p.HalfOpen(t)
+		start = time.Now()
+		var n int64
+		n, readErr = io.Copy(io.Discard, r)
+		got += n
+		return readErr
+	})
+	took := time.Since(start)
+	t.Logf("half-open mid-literal: %d of %d bytes, then %v / %v after %v", got, len(msg), readErr, err, took)
+	if !errors.Is(err, imapengine.ErrTimeout) || ctx.Err() != nil {
+		t.Fatalf("FetchSection over a half-open link: %v (ctx %v), want ErrTimeout", err, ctx.Err())
+	}
+	if readErr == nil || got >= int64(len(msg)) {
+		t.Fatalf("the consumer read %d of %d bytes and then %v, want an error before the end", got, len(msg), readErr)
+	}
+}
+
+// The guard of TestHalfOpenDuringFetchSection does not fire for a slow
+// consumer: a FetchSection whose callback pauses for longer than
+// CommandTimeout (the server is waiting for it, not silent) completes intact.
+func TestSlowFetchSectionConsumer(t *testing.T) {
+	s := dovecottest.Start(t)
+	p := faults.Start(t, s.PlainAddr)
+	const deadline = 500 * time.Millisecond
+	msg := bigMessage(1 << 20)
+	want := sha256.Sum256(msg)
+	c := session(t, s, p, imapengine.Options{CommandTimeout: deadline}, msg)
+	h := sha256.New()
+	err := c.FetchSection(t.Context(), 1, "", func(r io.Reader, size int64) error {
+		if _, err := io.CopyN(h, r, 64<<10); err != nil {
+			return err
+		}
+		time.Sleep(3 * deadline)
+		_, err := io.Copy(h, r)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("FetchSection with a consumer pausing %v (CommandTimeout %v): %v", 3*deadline, deadline, err)
+	}
+	if !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatal("body differs")
+	}
+	if _, err := c.Noop(t.Context()); err != nil {
+		t.Fatalf("NOOP after: %v", err)
+	}
+}
+
+// E3 for streamed uploads: a link that goes half-open while AppendStream
+// sends its literal fails the call with ErrTimeout within about
+// CommandTimeout (a write the server no longer accepts, or the answer that
+// never comes), and the server stores nothing.
+func TestHalfOpenDuringAppendStream(t *testing.T) {
+	s := dovecottest.Start(t)
+	p := faults.Start(t, s.PlainAddr)
+	const deadline = time.Second
+	c := session(t, s, p, imapengine.Options{CommandTimeout: deadline})
+	msg := bigMessage(bigSize)
+	src := &halfOpenAfter{r: bytes.NewReader(msg), at: 1 << 20, fault: func() { p.HalfOpen(t) }}
+	ctx, cancel := context.WithTimeout(t.Context(), scenarioTimeout)
+	defer cancel()
+	_, err := c.AppendStream(ctx, "INBOX", nil, time.Time{}, src, int64(len(msg)))
+	took := time.Since(src.when)
+	t.Logf("half-open after 1 MiB of a %d-byte APPEND literal: %v after %v", len(msg), err, took)
+	if !errors.Is(err, imapengine.ErrTimeout) || ctx.Err() != nil {
+		t.Fatalf("AppendStream over a half-open link: %v (ctx %v), want ErrTimeout", err, ctx.Err())
+	}
+}
+
+// halfOpenAfter reads r and calls fault once at bytes have been read (in the
+// caller's goroutine: the test's own).
+type halfOpenAfter struct {
+	r     io.Reader
+	at, n int64
+	fault func()
+	when  time.Time
+}
+
+func (h *halfOpenAfter) Read(b []byte) (int, error) {
+	if h.n >= h.at && h.fault != nil {
+		h.fault()
+		h.fault = nil
+		h.when = time.Now()
+	}
+	k, err := h.r.Read(b)
+	h.n += int64(k)
+	return k, err
+}
