@@ -30,6 +30,7 @@ cleanup() {
 trap cleanup EXIT
 bash e2e/servers/dovecot.sh start >&2
 bash e2e/servers/redis.sh install >&2 # cluster tests start private instances (internal/redistest)
+bash e2e/servers/nginx.sh install >&2 # the cluster test starts its own load balancer (internal/clustertest)
 eval "$(bash e2e/servers/dovecot.sh env)"
 # Postfix (submission with SASL through Dovecot, LMTP into it) for submit/.
 bash e2e/servers/postfix.sh start >&2
