@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 
@@ -118,6 +119,70 @@ func TestServersCondstoreQresync(t *testing.T) {
 				"qresync": map[string]any{"uidValidity": uv, "modSeq": ms, "knownUids": "1:3"}})
 			if len(list(r["vanished"])) != 1 || list(r["vanished"])[0] != "3" || len(list(r["changed"])) != 1 {
 				t.Fatalf("qresync select: %v", r)
+			}
+		})
+	}
+}
+
+// TestServersSortThread: sort and thread on every server — the server's own
+// SORT / THREAD=REFERENCES where offered (results equal to the raw UID SORT /
+// UID THREAD), the client-side fallback where not (Courier lacks
+// SORT=DISPLAY: "fallback": true, every message sorted).
+func TestServersSortThread(t *testing.T) {
+	t.Parallel()
+	for _, s := range imapservers.All(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			h := serverHarness(t, s)
+			c, _, _ := openServer(t, h, s, "plain")
+			seed(t, c, "INBOX")
+			r := c.ok(map[string]any{"op": "sort", "keys": []map[string]any{{"key": "date", "reverse": true}}})
+			want := rawUIDs(t, c, "sort", "(REVERSE DATE)", "UTF-8", "ALL")
+			if got := numsOf(r["uids"]); !slices.Equal(got, want) || r["fallback"] != false {
+				t.Errorf("sort date: %v (fallback %v), server %v", got, r["fallback"], want)
+			}
+			r = c.ok(map[string]any{"op": "sort", "keys": []map[string]any{{"key": "displayfrom"}}})
+			if got := numsOf(r["uids"]); len(got) != len(seedCorpus) || r["fallback"] != !s.Offers("SORT=DISPLAY") {
+				t.Errorf("sort displayfrom: %v (fallback %v)", got, r["fallback"])
+			}
+			r = c.ok(map[string]any{"op": "thread", "algorithm": "references"})
+			f := c.call(map[string]any{"op": "imaplib", "cmd": "uid", "args": []any{"thread", "REFERENCES", "UTF-8", "ALL"}})
+			data, _ := f.m["data"].([]any)
+			if len(data) != 1 || formatThreadJSON(r["threads"]) != data[0] || r["fallback"] != false {
+				t.Errorf("thread: %v, server %s", r, f)
+			}
+		})
+	}
+}
+
+// TestServersSpecialUse: the Sent folder's special use, as the bridge
+// reports it: `\Sent` from Dovecot and from Cyrus (which sends it in lower
+// case, `\sent`: attributes are case-insensitive), none from Courier, which
+// lacks SPECIAL-USE (the folder is listed by name only).
+func TestServersSpecialUse(t *testing.T) {
+	t.Parallel()
+	for _, s := range imapservers.All(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			h := serverHarness(t, s)
+			c, _, _ := openServer(t, h, s, "plain")
+			sent := s.Mailbox("Sent")
+			if s.Name == imapservers.Dovecot { // Cyrus and Courier users start with one
+				c.ok(map[string]any{"op": "create", "mailbox": sent})
+			}
+			r := c.ok(map[string]any{"op": "list", "pattern": "*", "specialUse": true})
+			var got any = "not listed"
+			for _, m := range list(r["mailboxes"]) {
+				if mi := m.(map[string]any); mi["name"] == sent {
+					got = mi["specialUse"]
+				}
+			}
+			want := any(`\Sent`)
+			if !s.Offers("SPECIAL-USE") {
+				want = nil
+			}
+			if got != want {
+				t.Errorf("specialUse of %s = %v, want %v (list %v)", sent, got, want, r)
 			}
 		})
 	}

@@ -391,3 +391,23 @@ func TestServers_Messages(t *testing.T) {
 		}
 	})
 }
+
+// TestServers_Refusals: what the typed view does where a server lacks an
+// extension it needs: NOTIFY (Cyrus, Courier) is refused locally with
+// ErrNotSupported; METADATA (Courier) reaches the server, whose refusal is a
+// *StatusError; where offered, both work.
+func TestServers_Refusals(t *testing.T) {
+	forServers(t, func(t *testing.T, s *imapservers.Server, k netKind) {
+		ctx := liveCtx(t)
+		c, _ := srvUser(t, s, k)
+		_, err := c.NotifyStatus(ctx, []string{"INBOX"})
+		if s.Offers("NOTIFY") != (err == nil) || !s.Offers("NOTIFY") && !errors.Is(err, ErrNotSupported) {
+			t.Errorf("NotifyStatus = %v (NOTIFY offered: %v)", err, s.Offers("NOTIFY"))
+		}
+		_, err = c.GetMetadata(ctx, "INBOX", "/private/comment")
+		var se *StatusError
+		if s.Offers("METADATA") != (err == nil) || !s.Offers("METADATA") && !errors.As(err, &se) {
+			t.Errorf("GetMetadata = %v (METADATA offered: %v)", err, s.Offers("METADATA"))
+		}
+	})
+}
