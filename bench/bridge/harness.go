@@ -101,6 +101,15 @@ func StartBridgeWith(up Upstream, secret []byte, adjust func(*bridge.Config)) (*
 	if err != nil {
 		return nil, err
 	}
+	srv, err := NewServer(up, secret, adjust)
+	if err != nil {
+		return nil, err
+	}
+	return &Bridge{Server: srv, HTTP: httptest.NewServer(srv), signer: signer, up: up}, nil
+}
+
+// NewServer is the bench bridge.Server of StartBridgeWith, not yet served.
+func NewServer(up Upstream, secret []byte, adjust func(*bridge.Config)) (*bridge.Server, error) {
 	v, err := auth.NewVerifier(auth.Config{Issuer: Issuer, Audience: Audience, Type: auth.DefaultTokenType, HMACSecret: secret})
 	if err != nil {
 		return nil, err
@@ -119,11 +128,7 @@ func StartBridgeWith(up Upstream, secret []byte, adjust func(*bridge.Config)) (*
 	if adjust != nil {
 		adjust(&cfg)
 	}
-	srv, err := bridge.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Bridge{Server: srv, HTTP: httptest.NewServer(srv), signer: signer, up: up}, nil
+	return bridge.New(cfg)
 }
 
 // URL is the WebSocket endpoint.
