@@ -19,7 +19,8 @@ async function startBridge(): Promise<{ proc: ChildProcess; base: string; dir: s
   const bin = join(dir, "bridge");
   const b = spawnSync("go", ["build", "-o", bin, "./cmd/bridge"], { cwd: repo, stdio: "inherit" });
   assert.equal(b.status, 0, "go build ./cmd/bridge");
-  const proc = spawn(bin, ["-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
+  // New sample mail every second (the embedded default waits 30 s): the test waits for one.
+  const proc = spawn(bin, ["-addr", "127.0.0.1:0", "-demo-mail-every", "1s"], { stdio: ["ignore", "pipe", "ignore"] });
   const base = await new Promise<string>((resolve, reject) => {
     let out = "";
     const t = setTimeout(() => reject(new Error("bridge did not start")), 20_000);
