@@ -114,6 +114,8 @@ func (s *session) startWatch(ctx context.Context, r *protocol.WatchRequest) (pro
 		if w.all {
 			lds, err := s.client.ListMailboxes(ctx, "", "*", &imapengine.ListOptions{Subscribed: true})
 			if err != nil {
+				s.setWatch(nil)
+				_ = s.client.NotifyNone(ctx)
 				return nil, err
 			}
 			w.setNames(s.allowedNames(lds))
@@ -143,6 +145,7 @@ func (s *session) startWatch(ctx context.Context, r *protocol.WatchRequest) (pro
 		w.mode = protocol.WatchPoll
 		var err error
 		if snapshot, err = s.pollRound(ctx, w, true); err != nil {
+			s.setWatch(nil) // the previous watch's timer is stopped: no half-alive watch
 			return nil, err
 		}
 	}

@@ -127,6 +127,12 @@ func setID(req any, id string) error {
 		r.ID = id
 	case *protocol.UploadRequest:
 		r.ID = id
+	case *protocol.FindRequest:
+		r.ID = id
+	case *protocol.SortRequest:
+		r.ID = id
+	case *protocol.ThreadRequest:
+		r.ID = id
 	default:
 		return fmt.Errorf("%w: request type %T not supported by the bench client", ErrBench, req)
 	}
