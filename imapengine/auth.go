@@ -50,7 +50,7 @@ func (c *Client) Login(ctx context.Context, user, password string) (Result, erro
 		return Result{}, err
 	}
 	if typ != "OK" {
-		return Result{}, &Error{Kind: KindError, Msg: decodeReplace(text), Err: newStatusError("LOGIN", typ, text)}
+		return Result{}, &Error{Kind: KindError, Msg: decodeReplace(text), Err: loginRefusal("LOGIN", typ, text)}
 	}
 	if err := c.authenticated(ctx); err != nil {
 		return Result{}, err
@@ -111,7 +111,7 @@ func (c *Client) authenticate(ctx context.Context, mech string, ir []byte, hasIR
 		return Result{}, err
 	}
 	if typ != "OK" {
-		e := &Error{Kind: KindError, Msg: decodeReplace(text), Err: newStatusError("AUTHENTICATE", typ, text)}
+		e := &Error{Kind: KindError, Msg: decodeReplace(text), Err: loginRefusal("AUTHENTICATE", typ, text)}
 		return Result{}, e
 	}
 	if err := c.authenticated(ctx); err != nil {

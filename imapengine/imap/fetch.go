@@ -80,6 +80,15 @@ type Message struct {
 	ModSeq uint64
 	// EmailID and ThreadID are EMAILID and THREADID (RFC 8474).
 	EmailID, ThreadID string
+	// GmailMsgID and GmailThreadID are Gmail's X-GM-MSGID and X-GM-THRID
+	// (X-GM-EXT-1), 0 if not sent.
+	GmailMsgID, GmailThreadID uint64
+	// GmailLabels is X-GM-LABELS as sent (system labels keep their
+	// backslash, e.g. `\Inbox`; user labels are astrings, in modified
+	// UTF-7 like mailbox names); HasGmailLabels says whether it was sent
+	// (an empty list is a valid answer).
+	GmailLabels    []string
+	HasGmailLabels bool
 	// Err is the first malformed item. Items before it are kept; the
 	// rest of this message may be missing.
 	Err error
@@ -187,6 +196,13 @@ func (p *parser) fetchItem(m *Message, key string) {
 		} else {
 			m.ThreadID = id
 		}
+	case "X-GM-MSGID":
+		m.GmailMsgID = p.number64("X-GM-MSGID")
+	case "X-GM-THRID":
+		m.GmailThreadID = p.number64("X-GM-THRID")
+	case "X-GM-LABELS":
+		m.HasGmailLabels = true
+		m.GmailLabels = p.labelList()
 	case "RFC822", "RFC822.HEADER", "RFC822.TEXT":
 		p.section(m, key, false)
 	default:
@@ -199,7 +215,7 @@ func (p *parser) fetchItem(m *Message, key string) {
 func (p *parser) otherItem(m *Message, key string) {
 	open := strings.IndexByte(key, '[')
 	if open < 0 {
-		p.s.Skip() // unknown item (X-GM-MSGID, PREVIEW, ...): skipped
+		p.s.Skip() // unknown item (PREVIEW, ...): skipped
 		return
 	}
 	name := upper(key[:open])
@@ -295,4 +311,26 @@ func (p *parser) flagList() []Flag {
 		}
 	})
 	return flags
+}
+
+// labelList reads X-GM-LABELS: a list of atoms (`\Inbox`, `Important`) and
+// strings ("Muy Importante").
+func (p *parser) labelList() []string {
+	labels := []string{}
+	p.s.List(func() {
+		v := p.value()
+		switch v.Kind {
+		case imapwire.ValueAtom:
+			labels = append(labels, v.Atom)
+		case imapwire.ValueString:
+			labels = append(labels, string(v.Bytes))
+		case imapwire.ValueNumber:
+			labels = append(labels, formatUint(v.Num))
+		default:
+			if p.s.Err() == nil {
+				p.failf("X-GM-LABELS: a label is a %s", v.Kind)
+			}
+		}
+	})
+	return labels
 }

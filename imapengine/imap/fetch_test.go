@@ -2,6 +2,7 @@ package imap
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,8 +108,22 @@ func TestParseFetchItems(t *testing.T) {
 				t.Errorf("%+v", m.Sections)
 			}
 		}},
-		{"unknown items skipped", "* 7 FETCH (X-GM-MSGID 1278455344230334865 X-GM-LABELS (\\Inbox \"a b\") UID 3 EMAILID (M6d99ac3275bb4e))\r\n", func(t *testing.T, m *Message) {
+		{"unknown items skipped", "* 7 FETCH (X-FOO 12 PREVIEW \"hi\" UID 3 EMAILID (M6d99ac3275bb4e))\r\n", func(t *testing.T, m *Message) {
 			if m.UID != 3 || m.EmailID != "M6d99ac3275bb4e" {
+				t.Errorf("%+v", m)
+			}
+		}},
+		// Google's "IMAP Extensions" (developers.google.com/gmail/imap/imap-extensions):
+		// "Access to the Gmail unique message ID: X-GM-MSGID", "... thread ID:
+		// X-GM-THRID", "... labels: X-GM-LABELS" (its a010 FETCH example).
+		{"gmail items", "* 7 FETCH (X-GM-MSGID 1278455344230334865 X-GM-THRID 1266894439832287888 X-GM-LABELS (\\Inbox \\Sent Important \"Muy Importante\") UID 3)\r\n", func(t *testing.T, m *Message) {
+			if m.UID != 3 || m.GmailMsgID != 1278455344230334865 || m.GmailThreadID != 1266894439832287888 || !m.HasGmailLabels ||
+				!slices.Equal(m.GmailLabels, []string{`\Inbox`, `\Sent`, "Important", "Muy Importante"}) {
+				t.Errorf("%+v", m)
+			}
+		}},
+		{"gmail empty labels", "* 3 FETCH (X-GM-LABELS ())\r\n", func(t *testing.T, m *Message) {
+			if !m.HasGmailLabels || len(m.GmailLabels) != 0 || m.Err != nil {
 				t.Errorf("%+v", m)
 			}
 		}},

@@ -39,8 +39,8 @@ type ListData struct {
 	Status *StatusData
 }
 
-// Special-use attributes of RFC 6154.
-var specialUse = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
+// Special-use attributes of RFC 6154, and \Important of RFC 8457 (Gmail sends it).
+var specialUse = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`, `\Important`}
 
 // HasAttr reports whether attr (compared case-insensitively) is among
 // l.Attrs.
