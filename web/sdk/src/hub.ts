@@ -56,6 +56,8 @@ interface Tab {
   sel: Selection | undefined;
   stale: boolean;
   opened: boolean;
+  /** watch is the tab's status watch: its mailboxes, null for every subscribed one, undefined for none. */
+  watch?: string[] | null | undefined;
 }
 
 interface Outgoing {
@@ -158,6 +160,7 @@ export class Hub {
     // even when the tab did not, and hands them to the other tabs as flags events (see echo).
     const silent = op === "store" && f["silent"] === true;
     if (silent) data = JSON.stringify({ ...f, silent: undefined });
+    if (op === "watch" || op === "unwatch") data = this.watchUnion(tab, f);
     const hid = this.nextId();
     this.tabIds.set(hid, String(f.id));
     this.enqueue({ tab, id: hid, op, data, ...(sel !== undefined ? { sel } : {}), ...(silent ? { silent } : {}) });
@@ -185,6 +188,19 @@ export class Hub {
       }
     }
     this.onClose(code, reason);
+  }
+
+  /**
+   * watchUnion records a tab's watch (or unwatch) and returns the frame to send: the session has one watch, so
+   * it covers every tab's mailboxes (every subscribed one if a tab asked for that); an unwatch while other tabs
+   * still watch re-sends their union. Each tab's StatusWatch keeps only its own mailboxes.
+   */
+  private watchUnion(tab: Tab, f: Frame): string {
+    tab.watch = f["op"] === "unwatch" ? undefined : Array.isArray(f["mailboxes"]) ? (f["mailboxes"] as string[]) : null;
+    const sets = [...this.tabs.values()].map((t) => t.watch).filter((w) => w !== undefined);
+    if (sets.length === 0) return JSON.stringify({ id: f.id, op: "unwatch" });
+    if (sets.includes(null)) return JSON.stringify({ id: f.id, op: "watch" });
+    return JSON.stringify({ id: f.id, op: "watch", mailboxes: [...new Set(sets.flatMap((w) => w ?? []))].sort() });
   }
 
   private nextId(): string {

@@ -94,3 +94,24 @@ test("hub: a store's flag echoes reach the other tabs on its mailbox as flags ev
   assert.deepEqual(b.frames().at(-1), { type: "event", seq: 1, event: "flags", mailbox: "INBOX", uid: 5, seqnum: 3, flags: ["\\Seen"], modseq: 9 });
   assert.equal(a.frames().filter((f) => f.type === "event").length, 0, "no echo to the storing tab");
 });
+
+test("hub: one status watch for the session covers every tab's mailboxes; unwatch keeps the others'", () => {
+  FakeWebSocket.instances = [];
+  const reg = new Registry("h", FakeWebSocket as unknown as typeof WebSocket);
+  const a = tab(reg, "A");
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.hello();
+  const b = tab(reg, "B");
+  a.send({ id: "w1", op: "watch", mailboxes: ["INBOX", "Lists"] });
+  b.send({ id: "w1", op: "watch", mailboxes: ["INBOX"] });
+  assert.deepEqual(ws.sent.map((r) => [r.op, r["mailboxes"]]), [["watch", ["INBOX", "Lists"]], ["watch", ["INBOX", "Lists"]]]);
+  ws.push({ type: "event", seq: 1, event: "status", mailbox: "Lists", status: { unseen: 2 } });
+  assert.equal(b.frames().at(-1).event, "status", "every tab hears status events");
+  a.send({ id: "w2", op: "unwatch" });
+  assert.deepEqual([ws.sent[2]!.op, ws.sent[2]!["mailboxes"]], ["watch", ["INBOX"]], "B's watch stays");
+  b.send({ id: "w2", op: "watch" });
+  assert.deepEqual([ws.sent[3]!.op, ws.sent[3]!["mailboxes"]], ["watch", undefined], "every subscribed mailbox");
+  b.send({ id: "w3", op: "unwatch" });
+  assert.equal(ws.sent[4]!.op, "unwatch");
+});
