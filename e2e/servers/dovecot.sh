@@ -38,6 +38,12 @@ STOP_TIMEOUT=10  # seconds to wait for processes to exit
 USERS="alice:alice-pw-1 bob:bob-pw-2 carol:carol-pw-3"
 MASTER="master:master-pw-0"
 QUOTA_STORAGE=100M
+# INOTIFY_INSTANCES is the floor set for fs.inotify.max_user_instances: every
+# instance on the machine runs as MAIL_USER, and past the kernel's default of
+# 128 inotify instances Dovecot disables IDLE notification ("Inotify instance
+# limit ... exceeded, disabling") and new mail reaches an IDLE client only at
+# the next mailbox_idle_check_interval (30 s).
+INOTIFY_INSTANCES=8192
 
 log() { echo "dovecot.sh: $*" >&2; }
 die() {
@@ -302,6 +308,10 @@ do_start() {
 	install_dovecot
 	[[ $(id -u) -eq 0 ]] || die "starting Dovecot needs root (it switches to the mail user)"
 	mail_user
+	if (($(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo "$INOTIFY_INSTANCES") < INOTIFY_INSTANCES)); then
+		sysctl -qw fs.inotify.max_user_instances="$INOTIFY_INSTANCES" >/dev/null 2>&1 ||
+			echo "dovecot.sh: could not raise fs.inotify.max_user_instances (IDLE may fall back to 30 s polling)" >&2
+	fi
 	mkdir -p "$DIR" "$RUN" "$DIR/state"
 	chmod 755 "$DIR"
 	rm -rf "$DIR/mail"
