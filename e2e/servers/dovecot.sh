@@ -42,7 +42,7 @@ QUOTA_STORAGE=100M
 # instance on the machine runs as MAIL_USER, and past the kernel's default of
 # 128 inotify instances Dovecot disables IDLE notification ("Inotify instance
 # limit ... exceeded, disabling") and new mail reaches an IDLE client only at
-# the next mailbox_idle_check_interval (30 s).
+# the next mailbox_idle_check_interval check (set short below as a fallback).
 INOTIFY_INSTANCES=8192
 
 log() { echo "dovecot.sh: $*" >&2; }
