@@ -159,12 +159,15 @@ export interface InlineImages {
   readonly failed: ReadonlyMap<string, TransferError>;
 }
 
-/** dataUrl reads a Blob as a data: URL. */
-async function dataUrl(b: Blob): Promise<string> {
+/** IMAGE_TYPE is an image media type with nothing else (no parameters, no quotes): safe inside an HTML attribute. */
+const IMAGE_TYPE = /^image\/[a-z0-9.+-]+$/;
+
+/** dataUrl reads a Blob as a data: URL of media type type (checked against IMAGE_TYPE by the caller). */
+async function dataUrl(b: Blob, type: string): Promise<string> {
   const bytes = new Uint8Array(await b.arrayBuffer());
   let bin = "";
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return `data:${b.type || "application/octet-stream"};base64,${btoa(bin)}`;
+  return `data:${type};base64,${btoa(bin)}`;
 }
 
 /**
@@ -210,8 +213,10 @@ export async function resolveInlineImages(client: Client, bridge: string, msg: O
           o.signal?.removeEventListener("abort", stop);
         }
         if (blob.size > max) throw new TransferError(413, `inline image over ${max} bytes`);
-        if (!blob.type.toLowerCase().startsWith("image/")) throw new TransferError(415, `inline part is ${blob.type || "untyped"}, not an image`);
-        urls.set(cid, await dataUrl(blob));
+        // The type comes from the message (BODYSTRUCTURE): only a bare image type goes into the HTML.
+        const type = (blob.type.split(";")[0] ?? "").trim().toLowerCase();
+        if (!IMAGE_TYPE.test(type)) throw new TransferError(415, `inline part is ${type || "untyped"}, not an image`);
+        urls.set(cid, await dataUrl(blob, type));
       } catch (e) {
         failed.set(cid, e instanceof TransferError ? e : new TransferError(0, e instanceof Error ? e.message : String(e)));
       }

@@ -41,8 +41,8 @@ test("transfers: readDownload reports progress and returns the decoded part; cut
 
 test("transfers: cid: references resolve to data: URLs of the downloaded inline images; others stay unresolved", async () => {
   const html = `<p><img src="cid:logo@example.com"> <img src='CID:%3Cphoto@x%3E'><img src="cid:logo@example.com">` +
-    `<div style="background:url(cid:bg@x)"></div><img src="cid:missing@x"><img src="cid:text@x"></p>`;
-  assert.deepEqual(cidRefs(html), ["logo@example.com", "photo@x", "bg@x", "missing@x", "text@x"]);
+    `<div style="background:url(cid:bg@x)"></div><img src="cid:missing@x"><img src="cid:text@x"><img src="cid:quote@x"></p>`;
+  assert.deepEqual(cidRefs(html), ["logo@example.com", "photo@x", "bg@x", "missing@x", "text@x", "quote@x"]);
   assert.equal(replaceCids('<img src="cid:a@b">', new Map([["a@b", "data:x"]])), '<img src="data:x">');
   const asked: Record<string, unknown>[] = [];
   const client = {
@@ -58,16 +58,20 @@ test("transfers: cid: references resolve to data: URLs of the downloaded inline 
       const cid = decodeURIComponent(new URL(url).pathname.slice("/transfer/".length));
       if (cid === "missing@x") return new Response("no such part", { status: 404 });
       if (cid === "text@x") return new Response("hello", { headers: { "Content-Type": "text/html" } });
+      if (cid === "quote@x") return new Response("x", { headers: { "Content-Type": 'image/png; a="x\\" onerror=alert(1)"' } });
       return new Response(new Uint8Array([1, 2, 3]), { headers: { "Content-Type": "image/png", "Content-Length": "3" } });
     }) as typeof fetch;
     const r = await resolveInlineImages(client, "http://127.0.0.1", { mailbox: "INBOX", uid: 7 }, html);
-    assert.deepEqual([...r.resolved].sort(), ["bg@x", "logo@example.com", "photo@x"]);
+    assert.deepEqual([...r.resolved].sort(), ["bg@x", "logo@example.com", "photo@x", "quote@x"]);
     assert.equal(r.failed.get("missing@x")?.kind, "not_found");
     assert.equal(r.failed.get("text@x")?.status, 415);
     assert.equal((r.html.match(/data:image\/png;base64,AQID/g) ?? []).length, 4);
     assert.match(r.html, /cid:missing@x/);
     assert.ok(asked.every((a) => a["disposition"] === "inline" && a["uid"] === 7 && a["mailbox"] === "INBOX"));
-    assert.equal(asked.length, 5);
+    assert.equal(asked.length, 6);
+    // A parameter (with quotes) on the type never reaches the HTML: just image/png.
+    assert.doesNotMatch(r.html, /onerror/);
+    assert.match(r.html, /<img src="data:image\/png;base64,eA=="><\/p>$/);
     // Over maxBytes: stopped, reported as too large.
     const big = await resolveInlineImages(client, "http://127.0.0.1", { mailbox: "INBOX", uid: 7 }, '<img src="cid:logo@example.com">', { maxBytes: 2 });
     assert.equal(big.failed.get("logo@example.com")?.kind, "too_large");
