@@ -106,7 +106,7 @@ before(async () => {
   w = await setup({
     seed: {
       messages: [
-        { raw: mimeMessage({ subject: 'Holiday photos', html: '<p>Our logo: <img src="cid:logo@e2e.test" alt="logo" id="logo"></p><p>Photo and report attached.</p>',
+        { raw: mimeMessage({ subject: 'Holiday photos', html: '<p>Our logo: <img src="cid:logo@e2e.test" alt="logo" id="logo"></p><p>Photo and report attached.</p><img src="http://127.0.0.1:9/remote.png" alt="remote" id="remote">',
           inline: [{ cid: 'logo@e2e.test', type: 'image/png', data: LOGO }],
           attachments: [{ name: 'Strand Übersicht.png', type: 'image/png', data: PHOTO }, { name: 'report.pdf', type: 'application/pdf', data: PDF }] }) },
         { raw: mimeMessage({ subject: 'Big file', html: '<p>25 MiB attached.</p>', attachments: [{ name: 'big.bin', type: 'application/octet-stream', data: BIG }] }) },
@@ -144,6 +144,11 @@ test('an inline cid: image shows in the sandboxed message view', { timeout: TEST
     return s[0] && s[1] > 0 ? s : undefined;
   }, 'the inline image decoded by the browser');
   assert.deepEqual(size, [true, 48, 32]);
+  // The remote image stays blocked until asked: the document's CSP allows
+  // data: images only, and the banner offers to load it.
+  assert.match(srcdoc, /img-src data: cid:;/);
+  await page.waitForSelector(tid('load-images'), { state: 'visible' });
+  assert.equal(await page.frameLocator(tid('message-body')).locator('#remote').evaluate((e) => e.naturalWidth), 0);
   // The inline part has no chip; the two attachments do.
   await page.waitForSelector(chip('report.pdf'));
   assert.equal(await page.isVisible(tid('attachment', '[data-cid="logo@e2e.test"]')), false);
