@@ -70,6 +70,16 @@ func (s *session) dispatch(ctx context.Context, req protocol.Request) (protocol.
 			return nil, err
 		}
 		crit := r.Criteria
+		if r.GmailRaw != "" {
+			if len(crit) > 0 {
+				return nil, fail(protocol.CodeBadRequest, "gmailRaw and criteria are exclusive")
+			}
+			sd, err := c.SearchGmailRaw(ctx, r.GmailRaw)
+			if err != nil {
+				return nil, err
+			}
+			return respond(protocol.FromSearchData(sd), nil)
+		}
 		if len(crit) == 0 {
 			crit = []string{"ALL"}
 		}
@@ -195,6 +205,9 @@ func (s *session) login(ctx context.Context, r *protocol.LoginRequest) (protocol
 		_, err = s.client.Login(ctx, s.claims.IMAPUser, r.Password)
 	}
 	if err != nil {
+		if errors.Is(err, imapengine.ErrTooManyConnections) {
+			return nil, fail(protocol.CodeLimit, MsgTooManyConnections)
+		}
 		if _, ok := asStatus(err); ok {
 			return nil, fail(protocol.CodeAuth, "IMAP login failed")
 		}
@@ -319,7 +332,15 @@ func (s *session) list(ctx context.Context, r *protocol.ListRequest) (protocol.R
 var fetchItems = map[string]string{
 	"uid": "UID", "flags": "FLAGS", "envelope": "ENVELOPE", "bodystructure": "BODYSTRUCTURE",
 	"size": "RFC822.SIZE", "internaldate": "INTERNALDATE", "modseq": "MODSEQ",
+	"gmailmsgid": "X-GM-MSGID", "gmailthreadid": "X-GM-THRID", "gmaillabels": "X-GM-LABELS",
 }
+
+// maxLabelLen bounds one Gmail label of a store request (bytes).
+const maxLabelLen = 1024
+
+// MsgTooManyConnections is the error text when the IMAP server refuses the
+// login because the account has too many connections open (Gmail's limit).
+const MsgTooManyConnections = "the IMAP server refused the login: too many simultaneous connections for this account (close other mail clients, then reconnect)"
 
 // sectionPattern is what a body section may be (RFC 3501 section-spec, no
 // free text that could smuggle syntax).
@@ -341,6 +362,9 @@ func (s *session) fetch(ctx context.Context, r *protocol.FetchRequest) (protocol
 		v, ok := fetchItems[strings.ToLower(it)]
 		if !ok {
 			return nil, fail(protocol.CodeBadRequest, "unknown fetch item")
+		}
+		if strings.HasPrefix(v, "X-GM-") && !s.client.HasCapability(imapengine.CapGmail) {
+			return nil, fail(protocol.CodeUnavailable, "Gmail items need the X-GM-EXT-1 capability")
 		}
 		if v != "UID" {
 			items = append(items, v)
@@ -427,7 +451,20 @@ func (s *session) store(ctx context.Context, r *protocol.StoreRequest) (protocol
 	if r.Silent {
 		op += ".SILENT"
 	}
-	sr, err := s.client.StoreFlags(ctx, r.UIDs, op, fl, r.UnchangedSince)
+	var sr *imapengine.StoreResult
+	if len(r.Labels) > 0 {
+		if len(fl) > 0 || r.UnchangedSince > 0 {
+			return nil, fail(protocol.CodeBadRequest, "labels exclude flags and unchangedSince")
+		}
+		for _, l := range r.Labels {
+			if l == "" || len(l) > maxLabelLen || strings.ContainsAny(l, "\r\n\x00") {
+				return nil, fail(protocol.CodeBadRequest, "invalid label")
+			}
+		}
+		sr, err = s.client.StoreGmailLabels(ctx, r.UIDs, strings.Replace(op, "FLAGS", "X-GM-LABELS", 1), r.Labels)
+	} else {
+		sr, err = s.client.StoreFlags(ctx, r.UIDs, op, fl, r.UnchangedSince)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -376,6 +376,12 @@ func (s *session) connectUpstream() error {
 		return nil // password mode: wait for the login frame
 	}
 	if err != nil {
+		if errors.Is(err, imapengine.ErrTooManyConnections) {
+			// Not a credential problem, and retrying at once cannot help.
+			s.sendError("", protocol.CodeLimit, MsgTooManyConnections, imapErr(err))
+			s.closeWith(protocol.CloseAuth, MsgTooManyConnections)
+			return err
+		}
 		s.sendError("", protocol.CodeAuth, "IMAP authentication failed", imapErr(err))
 		s.closeWith(protocol.CloseAuth, "IMAP authentication failed")
 		return err

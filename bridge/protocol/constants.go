@@ -99,6 +99,10 @@ const (
 	ItemSize          = "size"
 	ItemInternalDate  = "internaldate"
 	ItemModSeq        = "modseq"
+	// Gmail's X-GM-MSGID, X-GM-THRID and X-GM-LABELS (X-GM-EXT-1 only).
+	ItemGmailMsgID    = "gmailMsgId"
+	ItemGmailThreadID = "gmailThreadId"
+	ItemGmailLabels   = "gmailLabels"
 )
 
 // Status items of status and list requests, in IMAP spelling.

@@ -30,6 +30,15 @@ func FromMessage(m *imap.Message) MessageInfo {
 		size := m.Size
 		mi.Size = &size
 	}
+	if m.GmailMsgID != 0 {
+		mi.GmailMsgID = strconv.FormatUint(m.GmailMsgID, 10)
+	}
+	if m.GmailThreadID != 0 {
+		mi.GmailThreadID = strconv.FormatUint(m.GmailThreadID, 10)
+	}
+	if m.HasGmailLabels {
+		mi.GmailLabels = append([]string{}, m.GmailLabels...)
+	}
 	mi.Envelope = FromEnvelope(m.Envelope)
 	mi.BodyStructure = FromBodyStructure(m.BodyStructure)
 	for _, s := range m.Sections {

@@ -209,7 +209,8 @@ func checkStatusItems(member string, items []string) *ProtocolError {
 
 var statusItems = []string{StatusMessages, StatusRecent, StatusUIDNext, StatusUIDValidity, StatusUnseen, StatusHighestModSeq}
 
-var fetchItems = []string{ItemUID, ItemFlags, ItemEnvelope, ItemBodyStructure, ItemSize, ItemInternalDate, ItemModSeq}
+var fetchItems = []string{ItemUID, ItemFlags, ItemEnvelope, ItemBodyStructure, ItemSize, ItemInternalDate, ItemModSeq,
+	ItemGmailMsgID, ItemGmailThreadID, ItemGmailLabels}
 
 func (r *AuthRequest) check() *ProtocolError {
 	if r.Token == "" {
@@ -379,6 +380,9 @@ func checkSection(s string) *ProtocolError {
 }
 
 func (r *SearchRequest) check() *ProtocolError {
+	if r.GmailRaw != "" && len(r.Criteria) > 0 {
+		return invalid("\"gmailRaw\" and \"criteria\" are exclusive")
+	}
 	return checkStrings("criteria", r.Criteria)
 }
 
@@ -393,6 +397,12 @@ func (r *StoreRequest) check() *ProtocolError {
 	}
 	if r.Flags == nil {
 		return invalid("\"flags\" is required")
+	}
+	if len(r.Labels) > 0 && len(r.Flags) > 0 {
+		return invalid("\"labels\" needs empty \"flags\"")
+	}
+	if perr := checkStrings("labels", r.Labels); perr != nil {
+		return perr
 	}
 	return checkStrings("flags", r.Flags)
 }

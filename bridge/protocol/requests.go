@@ -145,6 +145,9 @@ type SearchRequest struct {
 	// Criteria are IMAP search keys, each passed through the engine's
 	// encoder; empty means ALL.
 	Criteria []string `json:"criteria,omitzero"`
+	// GmailRaw, when set (and Criteria empty), is a Gmail search in the
+	// web interface's syntax, sent as UID SEARCH X-GM-RAW (X-GM-EXT-1).
+	GmailRaw string `json:"gmailRaw,omitempty"`
 }
 
 // StoreRequest changes flags with UID STORE.
@@ -156,6 +159,9 @@ type StoreRequest struct {
 	Mode string `json:"mode"`
 	// Flags are the flags or keywords.
 	Flags []string `json:"flags"`
+	// Labels, when set (and Flags empty), are Gmail labels to add, remove
+	// or set instead (STORE X-GM-LABELS; the server must offer X-GM-EXT-1).
+	Labels []string `json:"labels,omitzero"`
 	// Silent suppresses the FETCH answers (.SILENT).
 	Silent bool `json:"silent,omitempty"`
 	// UnchangedSince, when not 0, adds UNCHANGEDSINCE (RFC 7162).

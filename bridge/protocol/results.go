@@ -85,6 +85,14 @@ type MessageInfo struct {
 	Envelope      *EnvelopeInfo `json:"envelope,omitempty"`
 	BodyStructure *PartInfo     `json:"bodyStructure,omitempty"`
 	Body          []BodyPart    `json:"body,omitzero"`
+	// GmailMsgID and GmailThreadID are Gmail's X-GM-MSGID and X-GM-THRID
+	// (items "gmailMsgId", "gmailThreadId"), in decimal: 64-bit values
+	// exceed a JavaScript number's exact range.
+	GmailMsgID    string `json:"gmailMsgId,omitempty"`
+	GmailThreadID string `json:"gmailThreadId,omitempty"`
+	// GmailLabels is X-GM-LABELS (item "gmailLabels"): system labels as
+	// `\Inbox`, `\Important`; user labels as Gmail sends them.
+	GmailLabels []string `json:"gmailLabels,omitzero"`
 	// Error describes the first malformed item; members before it are
 	// kept.
 	Error string `json:"error,omitempty"`

@@ -90,8 +90,8 @@ var Features = []Feature{
 		"synchronizing literals (wait for the server's continuation)",
 		"imapengine TestServers_Messages/courier (APPEND literals)"},
 	{"Gmail labels, thread and message IDs", "X-GM-EXT-1", false,
-		"no X-GM-* items are asked for; labels are not offered",
-		"imapengine TestServers_Capabilities (absence asserted)"},
+		"the gmail* fetch items, label store and gmailRaw search are refused before sending (ErrNotSupported; bridge: unavailable)",
+		"bridge TestServersGmailRefused, imapengine TestGmail_NeedsExtension; with it: TestGmail_* and bridge TestGmailOps (scripted Gmail)"},
 }
 
 // Columns are the matrix's servers: Table, then the embedded server.

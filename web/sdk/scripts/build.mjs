@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 /** ENTRY_POINTS are the package's entry points (package.json "exports"), each bundled on its own. */
-export const ENTRY_POINTS = ["index", "explain", "shared", "shared-worker", "transfers", "find", "compose", "unread"];
+export const ENTRY_POINTS = ["index", "explain", "shared", "shared-worker", "transfers", "find", "compose", "unread", "gmail"];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 rmSync(join(root, "dist"), { recursive: true, force: true });

@@ -18,7 +18,8 @@ export type SafeRecord<T> = { readonly [key: string]: T };
 /** StatusItem names a STATUS item. */
 export type StatusItem = "MESSAGES" | "RECENT" | "UIDNEXT" | "UIDVALIDITY" | "UNSEEN" | "HIGHESTMODSEQ";
 /** FetchItem names a fetch item. */
-export type FetchItem = "uid" | "flags" | "envelope" | "bodystructure" | "size" | "internaldate" | "modseq";
+export type FetchItem = "uid" | "flags" | "envelope" | "bodystructure" | "size" | "internaldate" | "modseq"
+  | "gmailMsgId" | "gmailThreadId" | "gmailLabels";
 /** Binary is the wire form of bytes that are not (or need not be) UTF-8 text. */
 export interface Binary { readonly base64: string }
 
@@ -82,6 +83,11 @@ export interface Message {
   readonly internalDate?: string;
   readonly size?: number;
   readonly modseq?: number;
+  /** gmailMsgId, gmailThreadId: Gmail's X-GM-MSGID / X-GM-THRID in decimal (64-bit: strings). */
+  readonly gmailMsgId?: string;
+  readonly gmailThreadId?: string;
+  /** gmailLabels: X-GM-LABELS (system labels as "\\Inbox"). */
+  readonly gmailLabels?: readonly string[];
   readonly envelope?: Envelope;
   readonly bodyStructure?: BodyStructure;
   readonly body?: readonly BodyPart[];
@@ -229,8 +235,8 @@ const MEMBERS: { readonly [K in CoreOp]: readonly string[] } = {
   list: ["ref", "pattern", "specialUse", "status", "subscribed"],
   status: ["mailbox", "items"],
   fetch: ["uids", "seqs", "items", "body", "changedSince", "vanished"],
-  search: ["criteria"],
-  store: ["uids", "mode", "flags", "silent", "unchangedSince"],
+  search: ["criteria", "gmailRaw"],
+  store: ["uids", "mode", "flags", "labels", "silent", "unchangedSince"],
   copy: ["uids", "to"], move: ["uids", "to"], expunge: ["uids"],
   append: ["mailbox", "flags", "date", "message"],
   download: ["mailbox", "uidValidity", "uid", "part", "cid", "disposition"],

@@ -12,6 +12,7 @@ import { find, sort, thread, watchStatus, StatusWatch } from "../src/find.js";
 /** StatusWatchFor is a watch never started, to send unwatch. */
 class StatusWatchFor extends StatusWatch { constructor(c: Client) { super(c, undefined); } }
 import { submit, saveDraft } from "../src/compose.js";
+import { gmailSearch, storeLabels } from "../src/gmail.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const testdata = join(here, "../../../bridge/protocol/testdata");
@@ -57,6 +58,8 @@ const calls: [string, (c: Client) => Promise<unknown>][] = [
   ["request_select.json", (c) => c.select("INBOX", { qresync: { knownUids: "1:9", modSeq: 5, uidValidity: 1 }, condstore: true })],
   ["request_status.json", (c) => c.status("INBOX", ["MESSAGES", "UNSEEN", "UIDNEXT", "UIDVALIDITY", "HIGHESTMODSEQ"])],
   ["request_store.json", (c) => c.store("5", "add", ["\\Seen"], { unchangedSince: 12, silent: true })],
+  ["request_store_labels.json", (c) => storeLabels(c, "5", "add", ["foo", "\\Important"])],
+  ["request_search_gmail.json", (c) => gmailSearch(c, "has:attachment in:unread")],
   ["request_subscribe.json", (c) => c.subscribe("Projects")],
   ["request_unsubscribe.json", (c) => c.unsubscribe("Projects")],
   ["request_find.json", (c) => find(c, { not: [{ header: [{ name: "X-Spam", value: "yes" }] }], from: ["alice"], text: ["budget"], since: "2024-03-01",
