@@ -411,3 +411,45 @@ func TestServers_Refusals(t *testing.T) {
 		}
 	})
 }
+
+// TestServers_AuthQuotaACL: SASL PLAIN instead of the LOGIN command (over
+// cleartext too: loopback with AllowPlaintextAuth), then the QUOTA and ACL
+// extensions every server of the table offers, each in its own dialect:
+// Dovecot's "User quota" root and RFC 4314 rights, Cyrus' per-user INBOX root
+// (STORAGE in KiB, rounded down), Courier's "ROOT" without resources (no
+// maildirsize quota configured) and its "owner"/"administrators" ACL
+// identifiers, every item quoted.
+func TestServers_AuthQuotaACL(t *testing.T) {
+	type want struct{ root, quota, rights string }
+	wants := map[string]want{
+		imapservers.Dovecot: {`INBOX "User quota"`, `"User quota" (STORAGE 1 102400)`, "lrwstipekxacd"},
+		imapservers.Cyrus:   {`INBOX INBOX`, `INBOX (STORAGE 0 102400)`, "lrswipkxtecdan"},
+		imapservers.Courier: {`"INBOX" "ROOT"`, `"ROOT"`, "acdilrsw"},
+	}
+	forServers(t, func(t *testing.T, s *imapservers.Server, k netKind) {
+		ctx := liveCtx(t)
+		w := wants[s.Name]
+		user, pw := s.NewUser(t)
+		c := srvDial(t, s, k)
+		liveOK(t, "authenticate PLAIN")(c.AuthenticateSASL(ctx, PlainAuth("", user, pw)))
+		if c.State() != StateAuth {
+			t.Fatalf("state after AUTHENTICATE = %s", c.State())
+		}
+		liveOK(t, "append")(c.Append(ctx, "INBOX", "", time.Time{}, liveMsg1))
+		qr, err := c.GetQuotaRoot(ctx, "INBOX")
+		if err != nil || qr.Typ != "OK" || !slices.Equal(strs(qr.QuotaRoot), []string{w.root}) || !slices.Equal(strs(qr.Quota), []string{w.quota}) {
+			t.Errorf("getquotaroot = %+v %v, want %s / %s", qr, err, w.root, w.quota)
+		}
+		if d := unquoted(liveData(t, "myrights")(c.MyRights(ctx, "INBOX"))); !slices.Equal(d, []string{"INBOX " + w.rights}) {
+			t.Errorf("myrights = %q, want %q", d, w.rights)
+		}
+		liveOK(t, "setacl")(c.SetACL(ctx, "INBOX", "bob", "lr"))
+		if d := strings.Join(unquoted(liveData(t, "getacl")(c.GetACL(ctx, "INBOX"))), " "); !strings.Contains(d, " bob lr") {
+			t.Errorf("getacl after setacl = %q", d)
+		}
+		liveOK(t, "deleteacl")(c.DeleteACL(ctx, "INBOX", "bob"))
+		if d := strings.Join(unquoted(liveData(t, "getacl")(c.GetACL(ctx, "INBOX"))), " "); strings.Contains(d, "bob") {
+			t.Errorf("getacl after deleteacl = %q", d)
+		}
+	})
+}
