@@ -86,8 +86,9 @@ const rl = createInterface({ input: process.stdin });
 rl.on("line", (line) => {
   if (line.trim() !== "report") return;
   clearInterval(tick);
+  const stuck = last.map((l, i) => [i, ...(l ?? ["none", "", 0])]).filter((l) => l[1] !== "open");
   for (const c of clients) c.close();
   // A pipe's writes are asynchronous in Node: exit only once the report is out.
-  process.stdout.write(JSON.stringify({ n, attempts, delays, opens, stuck: last.map((l, i) => [i, ...(l ?? ["none", "", 0])]).filter((l) => l[1] !== "open") }) + "\n", () => process.exit(0));
+  process.stdout.write(JSON.stringify({ n, attempts, delays, opens, stuck }) + "\n", () => process.exit(0));
 });
 rl.on("close", () => process.exit(0));

@@ -54,8 +54,10 @@ const (
 	tickEvery = 250 * time.Millisecond
 	// readyTimeout bounds the first opening of every session.
 	readyTimeout = 5 * time.Minute
-	// recoverTimeout bounds the wait for every client to be open again.
-	recoverTimeout = 3 * time.Minute
+	// recoverTimeout bounds the wait for every client to be open again: a
+	// client still retrying tries within the SDK's 30 s backoff cap (plus
+	// at most the login pacing's wait), so one not open by then has stopped.
+	recoverTimeout = 90 * time.Second
 	// steady is the wait between "all open" and the kill.
 	steady = 3 * time.Second
 )
@@ -107,6 +109,7 @@ func runBridge(port int, upAddr string) error {
 		var d net.Dialer
 		c.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
 			dials.Add(1)
+			fmt.Printf("dial %d\n", time.Now().UnixMicro())
 			return d.DialContext(ctx, network, address)
 		}
 	})
@@ -120,6 +123,7 @@ func runBridge(port int, upAddr string) error {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ws" {
 			handshakes.Add(1)
+			fmt.Printf("hs %d\n", time.Now().UnixMicro())
 		}
 		srv.ServeHTTP(w, r)
 	})
@@ -143,6 +147,8 @@ type bridgeProc struct {
 	cmd   *exec.Cmd
 	mu    sync.Mutex
 	ticks []tick
+	dials []int64 // unix µs of every upstream connection (login)
+	hs    []int64 // unix µs of every WebSocket handshake
 	done  chan struct{}
 }
 
@@ -170,6 +176,17 @@ func startBridge(port int, upAddr string, secret []byte) (*bridgeProc, error) {
 			f := strings.Fields(sc.Text())
 			if len(f) == 1 && f[0] == "listening" {
 				close(listening)
+				continue
+			}
+			if len(f) == 2 && (f[0] == "dial" || f[0] == "hs") {
+				v, _ := strconv.ParseInt(f[1], 10, 64)
+				b.mu.Lock()
+				if f[0] == "dial" {
+					b.dials = append(b.dials, v)
+				} else {
+					b.hs = append(b.hs, v)
+				}
+				b.mu.Unlock()
 				continue
 			}
 			if len(f) == 5 && f[0] == "tick" {
@@ -204,6 +221,28 @@ func (b *bridgeProc) snapshot() []tick {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.ticks)
+}
+
+// events returns the handshake and dial times recorded so far.
+func (b *bridgeProc) events() (hs, dials []int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.hs), slices.Clone(b.dials)
+}
+
+// peakWindow is the most times (unix µs, any order) within any window of
+// one second.
+func peakWindow(ts []int64) int {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	best, j := 0, 0
+	for i := range s {
+		for s[i]-s[j] >= 1_000_000 {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
 }
 
 // report is what storm.mjs prints on "report".
@@ -321,6 +360,7 @@ func runDriver(n int, down time.Duration, script string, w io.Writer) error {
 		time.Sleep(2 * time.Second)
 	}
 	ticks := br.snapshot()
+	hs, dials := br.events()
 	if _, err := io.WriteString(nin, "report\n"); err != nil {
 		return err
 	}
@@ -333,7 +373,7 @@ func runDriver(n int, down time.Duration, script string, w io.Writer) error {
 		return err
 	}
 	_ = firstTicks
-	if err := write(w, n, down, killAt, restartAt, recoveredAt, ticks, &rep); err != nil {
+	if err := write(w, n, down, killAt, restartAt, recoveredAt, ticks, hs, dials, &rep); err != nil {
 		return err
 	}
 	if !all {
@@ -359,29 +399,7 @@ func perSecond(times []int64, start, end time.Time) []int {
 	return out
 }
 
-// tickRates turns cumulative counters into per-second deltas (peak over
-// any 1 s window of ticks) for one counter.
-func peakPerSecond(ticks []tick, get func(tick) int64) (peak int64, total int64) {
-	if len(ticks) == 0 {
-		return 0, 0
-	}
-	total = get(ticks[len(ticks)-1])
-	j := 0
-	for i := range ticks {
-		for ticks[i].at.Sub(ticks[j].at) > time.Second {
-			j++
-		}
-		// ticks[j-1] is the last report at least 1 s before ticks[i].
-		base := int64(0)
-		if j > 0 {
-			base = get(ticks[j-1])
-		}
-		peak = max(peak, get(ticks[i])-base)
-	}
-	return peak, total
-}
-
-func write(w io.Writer, n int, down time.Duration, killAt, restartAt, recoveredAt time.Time, ticks []tick, rep *report) error {
+func write(w io.Writer, n int, down time.Duration, killAt, restartAt, recoveredAt time.Time, ticks []tick, hs, dials []int64, rep *report) error {
 	fmt.Fprintf(w, "Run of %s, %s %s/%s, %d CPUs, Node %s; %d SDK clients (one Node process, the `ws` package), one bridge (child process, killed with SIGKILL and restarted on the same port %v later), devserver upstream (child process, outlives the bridge); bridge login pacing at its defaults (%d/s, burst %d, wait %v).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), nodeVersion(), n, down,
 		bridge.DefaultUpstreamLoginsPerSecond, bridge.DefaultUpstreamLoginBurst, bridge.DefaultUpstreamLoginWait)
@@ -442,8 +460,8 @@ func write(w io.Writer, n int, down time.Duration, killAt, restartAt, recoveredA
 		sumDown += c
 	}
 	budget := int(AttemptBudget * float64(n))
-	hsPeak, hsTotal := peakPerSecond(ticks, func(t tick) int64 { return t.handshakes })
-	dialPeak, dialTotal := peakPerSecond(ticks, func(t tick) int64 { return t.dials })
+	hsPeak, hsTotal := int64(peakWindow(hs)), len(hs)
+	dialPeak, dialTotal := int64(peakWindow(dials)), len(dials)
 	var recover []time.Duration
 	last := map[int64]int64{}
 	for _, o := range rep.Opens {
