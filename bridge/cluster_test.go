@@ -13,6 +13,7 @@ import (
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
 	"github.com/imapbridge/imapbridge/cluster"
+	"github.com/imapbridge/imapbridge/imapengine/imaptest"
 	"github.com/imapbridge/imapbridge/internal/redistest"
 )
 
@@ -220,4 +221,36 @@ func readyz(t *testing.T, h *harness) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestClusterRestartFreesPlace: a replica's restart close (1012) reaches
+// the browser only once the session's IMAP connection is logged out and its
+// places are released, so a reconnect to another replica at once (a retry
+// hint of zero) is admitted even when the account's budget is full, rather
+// than refused with 4429 until the old lease lapses.
+func TestClusterRestartFreesPlace(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	// A server slow to log out (Dovecot under load): the old connection is
+	// still open for a while after the close starts.
+	_, up := fakeUpstream(t, 0, "", map[string]imaptest.HandlerFunc{"LOGOUT": func(c *imaptest.Conn, cmd *imaptest.Command) {
+		c.Sleep(300 * time.Millisecond)
+		c.Send("* BYE logging out")
+		c.Tagged(cmd, "OK LOGOUT completed")
+		c.Close()
+	}})
+	up.MaxConnectionsPerAccount = 2
+	hs := replicas(t, r.Addr, 2, Limits{ReconnectJitterMax: time.Nanosecond}, up)
+	old := []*wsClient{openFake(t, hs[0], "pat", 0), openFake(t, hs[0], "pat", 0)}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitFrame)
+		defer cancel()
+		_ = hs[0].srv.Shutdown(ctx)
+	}()
+	for i, c := range old {
+		if code, reason := c.waitClose(waitFrame); code != protocol.CloseRestart {
+			t.Fatalf("session %d: close %d %q, want 1012", i, code, reason)
+		}
+		openFake(t, hs[1], "pat", 0).ok(map[string]any{"op": "noop"}) // fails on a 4429 instead of hello
+	}
 }

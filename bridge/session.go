@@ -63,9 +63,15 @@ type session struct {
 	outIdle     chan struct{} // closed when the writer stops (guarded by outMu)
 	outBytes    atomic.Int64
 	connClosed  chan struct{} // closed once closeConn has sent the close frame
-	queued      chan struct{} // closed by finish: no more answers will be queued
-	executing   atomic.Bool   // execLoop has started: the closer waits for queued
-	requests    chan received
+	// upstreamDone is closed once the IMAP connection is logged out and the
+	// session's places (admission) are given back: a restart's close frame
+	// (1012) waits for it, so the browser's reconnect, on whichever replica,
+	// finds its place free instead of a 4429 (issue 18).
+	upstreamDone chan struct{}
+	adm          *admission    // the session's places; released by finish
+	queued       chan struct{} // closed by finish: no more answers will be queued
+	executing    atomic.Bool   // execLoop has started: the closer waits for queued
+	requests     chan received
 
 	idleMu   sync.Mutex
 	idleStop context.CancelFunc // ends the IdleLoop in progress (guarded by idleMu)
@@ -113,12 +119,13 @@ func newSession(s *Server, conn *websocket.Conn, ip netip.Addr) *session {
 	id := strconv.FormatUint(s.nextID.Add(1), 36) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	return &session{
 		srv: s, conn: conn, ip: ip, id: id, ctx: ctx, cancel: cancel,
-		log:        s.log.With("session", id),
-		connClosed: make(chan struct{}),
-		queued:     make(chan struct{}),
-		requests:   make(chan received, s.lim.MaxInFlight),
-		uidVals:    map[string]uint32{},
-		pollC:      make(chan struct{}, 1),
+		log:          s.log.With("session", id),
+		connClosed:   make(chan struct{}),
+		upstreamDone: make(chan struct{}),
+		queued:       make(chan struct{}),
+		requests:     make(chan received, s.lim.MaxInFlight),
+		uidVals:      map[string]uint32{},
+		pollC:        make(chan struct{}, 1),
 	}
 }
 
@@ -156,7 +163,7 @@ func (s *session) run(token string) {
 		s.finish(&wg)
 		return
 	}
-	defer adm.release()
+	s.adm = adm // released by finish, before a restart's close frame
 
 	// The token's expiry ends the session (4401), with the verifier's leeway.
 	exp := time.AfterFunc(time.Until(s.claims.ExpiresAt.Add(s.srv.cfg.Verifier.Leeway())), func() {
@@ -200,6 +207,10 @@ func (s *session) finish(wg *sync.WaitGroup) {
 		cancel()
 		s.client.Shutdown()
 	}
+	if s.adm != nil {
+		s.adm.release()
+	}
+	close(s.upstreamDone)
 	<-s.connClosed
 	s.waitWriter()
 	wg.Wait()
@@ -218,6 +229,9 @@ func (s *session) closeConn() {
 	defer close(s.connClosed)
 	if s.closeReason != reasonTooSlow {
 		<-s.queuedOrIdle()
+	}
+	if s.closeCode == protocol.CloseRestart {
+		<-s.upstreamDone // logged out and places released: the reconnect is admitted
 	}
 	for {
 		s.outMu.Lock()

@@ -42,6 +42,11 @@ const (
 	// DefaultOpTimeout bounds every Redis call, so an unreachable Redis costs
 	// a handshake at most this much before the caller falls back.
 	DefaultOpTimeout = 500 * time.Millisecond
+	// ProbeInterval is how often a replica that lost Redis pings it, so it
+	// notices the return within this long even when idle; on the return it
+	// renews (re-takes) every lease at once, so the budgets count this
+	// replica's sessions again before new admissions fill them (issue 18).
+	ProbeInterval = time.Second
 	// DefaultRevocationTTL keeps a revocation when Revocation.Until is zero:
 	// it must outlive every token it covers (the verifier's maxLifetime).
 	DefaultRevocationTTL = 24 * time.Hour
@@ -138,6 +143,8 @@ type Coordinator struct {
 	mu     sync.Mutex
 	leases map[*Lease]struct{}
 	status Status
+	// renewNow asks the renewal loop for an immediate round (Redis is back).
+	renewNow chan struct{}
 }
 
 // Lease is one unit of a budget held by this replica until Release.
@@ -177,7 +184,7 @@ func New(opts Options) (*Coordinator, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Coordinator{rdb: rdb, opts: opts, log: log, node: randomID(), ctx: ctx, cancel: cancel,
-		leases: map[*Lease]struct{}{}, status: Status{Healthy: true, Since: time.Now()}}
+		leases: map[*Lease]struct{}{}, status: Status{Healthy: true, Since: time.Now()}, renewNow: make(chan struct{}, 1)}
 	c.wg.Add(2)
 	go c.renewLoop()
 	go c.subscribeLoop()
@@ -222,6 +229,10 @@ func (c *Coordinator) observe(err error) error {
 	switch {
 	case err == nil && !c.status.Healthy:
 		c.status = Status{Healthy: true, Since: time.Now()}
+		select { // re-take this replica's places now, not at the next tick
+		case c.renewNow <- struct{}{}:
+		default:
+		}
 		c.log.Info("cluster: redis reachable again")
 	case err != nil && c.ctx.Err() != nil:
 		return ErrClosed
@@ -318,12 +329,22 @@ func (c *Coordinator) renewLoop() {
 	defer c.wg.Done()
 	t := time.NewTicker(c.opts.LeaseTTL / 3)
 	defer t.Stop()
+	probe := time.NewTicker(ProbeInterval)
+	defer probe.Stop()
 	for {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
 			c.renewAll()
+		case <-c.renewNow:
+			c.renewAll()
+		case <-probe.C:
+			if !c.Status().Healthy {
+				ctx, cancel := c.opCtx(c.ctx)
+				_ = c.observe(c.rdb.Ping(ctx).Err()) // on success observe asks for renewNow
+				cancel()
+			}
 		}
 	}
 }

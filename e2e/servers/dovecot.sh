@@ -243,8 +243,10 @@ service imap-login {
     ssl = yes
   }
 }
+# One imap process per connection: room for internal/clustertest's 300
+# sessions beside the other live tests.
 service imap {
-  process_limit = 256
+  process_limit = 1024
 }
 # For the Postfix fixture: delivery by LMTP, SASL for its submission
 # listener, and the recipient check. Unix sockets in base_dir only.

@@ -174,6 +174,8 @@ $servers    }
             # A replica down or draining: try the next one for this request.
             proxy_next_upstream error timeout http_502 http_503;
             proxy_next_upstream_tries 0;
+            # Which replica served the request (the tests map sessions to replicas).
+            add_header X-Imapbridge-Upstream \$upstream_addr always;
         }
     }
 }
