@@ -5,8 +5,10 @@
 # directory, so the test suite's start/stop never wipes the corpus), adds a
 # bench user without quota, appends the seeded 10,000-message corpus once
 # (reused while that Dovecot runs), then runs the raw-socket floor, the
-# engine's imaplib and typed views and Python's imaplib in alternating rounds
-# and prints the table; bench/README.md gets the same table.
+# engine's imaplib and typed views, Python's imaplib, go-imap v2 (a nested Go
+# module, bench/peers/goimap, built here) and ImapFlow (bench/peers/imapflow,
+# installed here with npm ci from its lock file) in alternating rounds and
+# prints the table; bench/README.md gets the same table.
 #
 #   bash bench/run.sh                  # 3 rounds (ROUNDS=21 for a table to trust)
 #   ROUNDS=5 bash bench/run.sh
@@ -42,12 +44,19 @@ export IMAPBENCH_ADDR="$IMAPBRIDGE_DOVECOT_PLAIN" IMAPBENCH_USER="$BENCH_USER" I
 
 mkdir -p "$OUT/bin"
 go build -o "$OUT/bin/" ./bench/cmd/...
+# The peers (issue 17): their dependencies stay out of the main module.
+(cd bench/peers/goimap && go build -o "../../../$OUT/bin/goimapbench" .)
+if [[ ! -d bench/peers/imapflow/node_modules/imapflow ]]; then
+	(cd bench/peers/imapflow && npm ci --no-audit --no-fund >&2)
+fi
 "$OUT/bin/gencorpus" -n "$MESSAGES"
 
 readme=()
 if [[ ${BENCH_README:-1} == 1 ]]; then
 	readme=(-readme bench/README.md)
 fi
-notes="Dovecot $(dovecot --version | cut -d' ' -f1), $(python3 --version)"
+flowversion=$(node -p 'require("./bench/peers/imapflow/node_modules/imapflow/package.json").version')
+goimapversion=$(cd bench/peers/goimap && go list -m -f '{{.Version}}' github.com/emersion/go-imap/v2)
+notes="Dovecot $(dovecot --version | cut -d' ' -f1), $(python3 --version), go-imap $goimapversion, Node $(node --version), ImapFlow $flowversion"
 "$OUT/bin/benchrun" -rounds "$ROUNDS" -n "$MESSAGES" -bin "$OUT/bin" \
 	-json "$OUT/runs.jsonl" -notes "$notes" "${readme[@]}"

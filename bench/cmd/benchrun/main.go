@@ -51,6 +51,9 @@ func main() {
 	bin := flag.String("bin", "bench/out/bin", "directory holding the rawfloor and enginebench binaries")
 	python := flag.String("python", "python3", "Python interpreter for imaplib_bench.py")
 	script := flag.String("script", "bench/imaplib_bench.py", "the imaplib client script")
+	node := flag.String("node", "node", "Node.js for the ImapFlow client")
+	flow := flag.String("imapflow", "bench/peers/imapflow/bench.mjs", "the ImapFlow client script (empty: leave ImapFlow out)")
+	goimap := flag.Bool("goimap", true, "run go-imap v2 (the goimapbench binary in -bin)")
 	n := flag.Int("n", 10_000, "messages in the corpus (checked against each client's result)")
 	readme := flag.String("readme", "", "rewrite the results section of this Markdown file")
 	jsonOut := flag.String("json", "", "write every run as a JSON line to this file")
@@ -62,6 +65,15 @@ func main() {
 		{name: engineLib, argv: []string{filepath.Join(*bin, "enginebench"), "-view", "imaplib"}},
 		{name: engineTyped, argv: []string{filepath.Join(*bin, "enginebench"), "-view", "typed"}},
 		{name: pyImaplib, argv: []string{*python, *script}},
+	}
+	if *goimap {
+		gi := filepath.Join(*bin, "goimapbench")
+		clients = append(clients,
+			client{name: goimapKeep, argv: []string{gi, "-mode", "keep"}},
+			client{name: goimapStream, argv: []string{gi, "-mode", "stream"}})
+	}
+	if *flow != "" {
+		clients = append(clients, client{name: imapFlow, argv: []string{*node, *flow}})
 	}
 	if err := drive(clients, *rounds, *n, *readme, *jsonOut, *notes); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -115,8 +127,8 @@ func drive(clients []client, rounds, n int, readme, jsonOut, notes string) error
 	}
 	rows := summarize(runs, names, n)
 	ts := targets(rows)
-	report := fmt.Sprintf("Run of %s on %s, %d rounds.\n\n%s\nTargets:\n\n%s",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(notes), rounds, table(rows), targetList(ts))
+	report := fmt.Sprintf("Run of %s on %s, %d rounds.\n\n%s\nTargets:\n\n%s\nStandings (lower ratio leads; floors excluded):\n\n%s",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(notes), rounds, table(rows), targetList(ts), standingList(standings(rows)))
 	fmt.Println(report)
 	if readme != "" {
 		return rewriteSection(readme, report)

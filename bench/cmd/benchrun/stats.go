@@ -15,6 +15,20 @@ const (
 	engineLib   = "engine, imaplib view"
 	engineTyped = "engine, typed view"
 	pyImaplib   = "Python imaplib"
+	// The peers of issue 17: go-imap v2 keeping every response (Collect)
+	// or streaming each body to nothing (Next), and ImapFlow keeping each
+	// message's source.
+	goimapKeep   = "go-imap v2, bodies kept"
+	goimapStream = "go-imap v2, streaming"
+	imapFlow     = "ImapFlow"
+)
+
+// The clients a standing compares: the engine's two views, and the peers
+// that keep the results (as the imaplib view does) or drop them after use
+// (as the typed view does). The raw floors are not clients.
+var (
+	keepPeers = []string{pyImaplib, goimapKeep, imapFlow}
+	dropPeers = []string{goimapStream}
 )
 
 // run is one client's run of one operation in one round.
@@ -194,6 +208,82 @@ func targetList(ts []target) string {
 			mark = "MISSED"
 		}
 		fmt.Fprintf(&b, "- %s: **%s** (%s)\n", t.Text, mark, t.Got)
+	}
+	return b.String()
+}
+
+// standing is where the engine stands on one operation against the peers,
+// for one purpose: keeping the results (imaplib view against the peers that
+// keep them) or processing and dropping them (the engine's better view
+// against every peer).
+type standing struct {
+	Op      benchop.Op
+	Purpose string
+	Engine  row // the engine view compared
+	Best    row // the best peer
+	Lead    bool
+}
+
+// standings compares, for each operation, the imaplib view with the peers
+// that keep the results, and the engine's better view with every peer.
+func standings(rows []row) []standing {
+	get := func(c string, op benchop.Op) (row, bool) {
+		for _, r := range rows {
+			if r.Client == c && r.Op == op {
+				return r, true
+			}
+		}
+		return row{}, false
+	}
+	best := func(op benchop.Op, peers []string) (row, bool) {
+		var b row
+		found := false
+		for _, p := range peers {
+			if r, ok := get(p, op); ok && (!found || r.Ratio < b.Ratio) {
+				b, found = r, true
+			}
+		}
+		return b, found
+	}
+	var out []standing
+	for _, op := range benchop.Ops {
+		lib, ok1 := get(engineLib, op)
+		typed, ok2 := get(engineTyped, op)
+		if !ok1 || !ok2 {
+			continue
+		}
+		if p, ok := best(op, keepPeers); ok {
+			out = append(out, standing{op, "keep the results", lib, p, lib.Ratio < p.Ratio})
+		}
+		eng := lib
+		if typed.Ratio < lib.Ratio {
+			eng = typed
+		}
+		if p, ok := best(op, append(slices.Clone(keepPeers), dropPeers...)); ok {
+			out = append(out, standing{op, "any client", eng, p, eng.Ratio < p.Ratio})
+		}
+	}
+	return out
+}
+
+// levelRatio is the difference of ratios below which a standing reads
+// "level": the table prints two decimals.
+const levelRatio = 0.005
+
+// standingList renders standings as a Markdown list.
+func standingList(ss []standing) string {
+	var b strings.Builder
+	for _, s := range ss {
+		d := s.Best.Ratio - s.Engine.Ratio
+		verdict := fmt.Sprintf("**leads** by %.2f", d)
+		switch {
+		case d > -levelRatio && d < levelRatio:
+			verdict = "**level** (within 0.005)"
+		case !s.Lead:
+			verdict = fmt.Sprintf("**behind** by %.2f", -d)
+		}
+		fmt.Fprintf(&b, "- %s, %s: %s %.2f× vs %s %.2f×: %s\n",
+			s.Op, s.Purpose, s.Engine.Client, s.Engine.Ratio, s.Best.Client, s.Best.Ratio, verdict)
 	}
 	return b.String()
 }

@@ -113,3 +113,27 @@ func TestHumanRate(t *testing.T) {
 		}
 	}
 }
+
+func TestStandings(t *testing.T) {
+	rows := []row{
+		{Client: engineLib, Op: benchop.FetchAll, Ratio: 1.30},
+		{Client: engineTyped, Op: benchop.FetchAll, Ratio: 1.10},
+		{Client: pyImaplib, Op: benchop.FetchAll, Ratio: 1.20},
+		{Client: goimapKeep, Op: benchop.FetchAll, Ratio: 1.40},
+		{Client: goimapStream, Op: benchop.FetchAll, Ratio: 1.15},
+	}
+	ss := standings(rows)
+	if len(ss) != 2 {
+		t.Fatalf("got %d standings, want 2", len(ss))
+	}
+	if ss[0].Engine.Client != engineLib || ss[0].Best.Client != pyImaplib || ss[0].Lead {
+		t.Errorf("keep: got %+v", ss[0])
+	}
+	if ss[1].Engine.Client != engineTyped || ss[1].Best.Client != goimapStream || !ss[1].Lead {
+		t.Errorf("any: got %+v", ss[1])
+	}
+	text := standingList(ss)
+	if !strings.Contains(text, "**behind** by 0.10") || !strings.Contains(text, "**leads** by 0.05") {
+		t.Errorf("standingList:\n%s", text)
+	}
+}
