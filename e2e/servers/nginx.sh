@@ -16,8 +16,13 @@
 # session is one WebSocket, and a client that loses it reconnects and
 # resyncs on whichever replica it reaches next (docs/protocol.md §6). A
 # replica that is down (connection refused) or draining (503 on the upgrade)
-# is skipped for the same request (proxy_next_upstream) and for
-# FAIL_TIMEOUT after that.
+# is skipped for the same request (proxy_next_upstream). Passive health
+# marking is off (max_fails=0): nginx clears a server's failure count only
+# when a request that reached it ends, and a WebSocket lasts for hours, so
+# with max_fails=1 a replica that was down once got one trial connection
+# per fail_timeout until that WebSocket closed, and a second restart left no
+# usable server at all (502 for every handshake). Trying a refused port
+# again costs one local connect.
 #
 #   install install nginx if missing (ci/test.sh, before the tests start their own)
 #   start   install if needed, write config, start (or reload when running), wait until it listens
@@ -38,7 +43,6 @@ STOP_TIMEOUT=10  # seconds to wait for the processes to exit
 # WebSocket is never cut by the balancer; a dead peer is found by the
 # bridge's own ping first.
 PROXY_TIMEOUT=60s
-FAIL_TIMEOUT=2s           # a failed backend is skipped this long
 WORKER_CONNECTIONS=8192   # per worker: each WebSocket holds two (client and backend)
 MAX_BODY=26m              # uploads: limits.maxUploadBytes (25 MiB) plus headers
 
@@ -118,7 +122,7 @@ backends() {
 write_conf() {
 	local port=$1 list=$2 b servers="" user=""
 	for b in $list; do
-		servers+="    server $b max_fails=1 fail_timeout=$FAIL_TIMEOUT;"$'\n'
+		servers+="        server $b max_fails=0;"$'\n'
 	done
 	# As root the workers run as an unprivileged user (nginx chowns the temp
 	# directories to it).

@@ -116,6 +116,8 @@ func (c *client) run(ctx context.Context) {
 		reason := ""
 		if errors.As(err, &ce) {
 			code, reason = ce.Code, ce.Reason
+		} else if err != nil {
+			reason = err.Error() // no close frame: a dial error or a cut connection
 		}
 		c.mu.Lock()
 		c.closes = append(c.closes, closed{code: code, reason: reason, at: time.Now()})

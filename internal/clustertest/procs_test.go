@@ -191,6 +191,13 @@ func startNginx(tb testing.TB, backends []string) *nginxLB {
 	_ = os.Chmod(dir, 0o755)
 	lb := &nginxLB{dir: dir}
 	tb.Cleanup(func() {
+		if tb.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			tb.Logf("nginx error.log (end):\n%s", b)
+		}
 		_, _ = lb.run("stop")
 		_ = os.RemoveAll(dir)
 		_ = os.Remove(dir + ".lock")

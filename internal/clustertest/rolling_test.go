@@ -103,7 +103,12 @@ func TestRollingRestart(t *testing.T) {
 	}
 	for _, r := range reps {
 		r.start(t)
-		t.Cleanup(func() { _ = r.stop(t) })
+		t.Cleanup(func() {
+			_ = r.stop(t)
+			if t.Failed() {
+				t.Logf("replica %d log (end):\n%s", r.idx, r.logTail())
+			}
+		})
 	}
 	lb := startNginx(t, backends)
 	url := "ws://" + lb.addr + "/ws"
@@ -392,6 +397,9 @@ func TestRollingRestart(t *testing.T) {
 		c.mu.Lock()
 		for _, cl := range c.closes {
 			codes[strconv.Itoa(int(cl.code))]++
+			if cl.code == -1 {
+				t.Logf("session %d: connection ended without a close frame: %s", c.id, cl.reason)
+			}
 		}
 		c.mu.Unlock()
 	}
