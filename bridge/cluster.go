@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -103,6 +104,29 @@ func (s *Server) admit(ctx context.Context, c *auth.Claims, ups *Upstream, sessi
 		}
 	}
 	return &admission{release: release}, nil
+}
+
+// clusterHandshake counts a WebSocket handshake of ip against the
+// handshake rate per client IP shared by every replica (limits
+// HandshakesPerIP/HandshakeBurst, the same figures as the per-replica
+// limiter, which always applies first); false with the wait when it is
+// exceeded. Without a Cluster, or with Redis away, only the per-replica
+// limiter holds (the degraded mode).
+func (s *Server) clusterHandshake(ctx context.Context, ip netip.Addr) (time.Duration, bool) {
+	if s.cfg.Cluster == nil || !ip.IsValid() {
+		return 0, true
+	}
+	err := s.cfg.Cluster.Allow(ctx, "ip:"+ip.String(), s.lim.HandshakesPerIP, s.lim.HandshakeBurst)
+	var re *cluster.RateError
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.As(err, &re):
+		return re.RetryAfter, false
+	default:
+		s.met.clusterFallbacks.Inc()
+		return 0, true
+	}
 }
 
 // revocations is a replica's memory of recent revocations, for the time

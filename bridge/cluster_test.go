@@ -254,3 +254,29 @@ func TestClusterRestartFreesPlace(t *testing.T) {
 		openFake(t, hs[1], "pat", 0).ok(map[string]any{"op": "noop"}) // fails on a 4429 instead of hello
 	}
 }
+
+// TestClusterHandshakeRate: the handshake rate per client IP holds across
+// replicas: with a burst of 2 (and no refill to speak of) two handshakes
+// from one address on two replicas pass and a third on a fresh replica,
+// whose own limiter would allow it, is refused 429 "(all replicas)" with a
+// Retry-After.
+func TestClusterHandshakeRate(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	_, up := fakeUpstream(t, 0, "", nil)
+	hs := replicas(t, r.Addr, 3, Limits{HandshakesPerIP: 0.01, HandshakeBurst: 2}, up)
+	for i, h := range hs[:2] {
+		c, _, err := h.dial(h.token(claims("hal", "fake", "read"), 0))
+		if err != nil {
+			t.Fatalf("handshake %d: %v", i, err)
+		}
+		c.hello()
+	}
+	_, resp, err := hs[2].dial(hs[2].token(claims("hal", "fake", "read"), 0))
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third handshake from one IP: %v %v", resp, err)
+	}
+	if ra := resp.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("Retry-After %q", ra)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -224,6 +226,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.met.refused.WithLabelValues("ip_rate").Inc()
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many handshakes", http.StatusTooManyRequests)
+		return
+	}
+	if wait, ok := s.clusterHandshake(r.Context(), s.clientIP(r)); !ok {
+		s.met.refused.WithLabelValues("ip_rate_cluster").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		http.Error(w, "too many handshakes (all replicas)", http.StatusTooManyRequests)
 		return
 	}
 	if !s.origins.allow(r.Header.Get("Origin")) {

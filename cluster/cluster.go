@@ -60,6 +60,8 @@ var (
 	ErrOverBudget = errors.New("cluster: over budget")
 	// ErrUnavailable: Redis did not answer; the caller falls back.
 	ErrUnavailable = errors.New("cluster: redis unavailable")
+	// ErrRateLimited: a shared rate (Allow) is exceeded; the error is a *RateError.
+	ErrRateLimited = errors.New("cluster: rate exceeded")
 	// ErrClosed: the Coordinator was closed.
 	ErrClosed = errors.New("cluster: closed")
 	// ErrBadArgument: an empty or oversized key, a limit below 1, an empty revocation.
