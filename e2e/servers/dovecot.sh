@@ -38,6 +38,10 @@ STOP_TIMEOUT=10  # seconds to wait for processes to exit
 USERS="alice:alice-pw-1 bob:bob-pw-2 carol:carol-pw-3"
 MASTER="master:master-pw-0"
 QUOTA_STORAGE=100M
+# IMAPBRIDGE_DOVECOT_MAX_CONNECTIONS (benchmarks only, e.g. bench/bridge/cmd/fanout):
+# IMAP connections one user may hold from one address, and the imap process cap
+# (one process per connection). Unset: Dovecot's 10 per user and address, 1024 processes.
+MAX_CONNECTIONS="${IMAPBRIDGE_DOVECOT_MAX_CONNECTIONS:-}"
 # INOTIFY_INSTANCES is the floor set for fs.inotify.max_user_instances: every
 # instance on the machine runs as MAIL_USER, and past the kernel's default of
 # 128 inotify instances Dovecot disables IDLE notification ("Inotify instance
@@ -218,6 +222,7 @@ namespace inbox {
 protocol imap {
   mail_plugins = \$mail_plugins imap_acl imap_quota
   imap_metadata = yes
+$( [[ -n $MAX_CONNECTIONS ]] && echo "  mail_max_userip_connections = $MAX_CONNECTIONS")
 }
 
 plugin {
@@ -246,7 +251,7 @@ service imap-login {
 # One imap process per connection: room for internal/clustertest's 300
 # sessions beside the other live tests.
 service imap {
-  process_limit = 1024
+  process_limit = $(( ${MAX_CONNECTIONS:-0} + 16 > 1024 ? ${MAX_CONNECTIONS:-0} + 16 : 1024 ))
 }
 # For the Postfix fixture: delivery by LMTP, SASL for its submission
 # listener, and the recipient check. Unix sockets in base_dir only.

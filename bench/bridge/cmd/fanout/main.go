@@ -241,8 +241,12 @@ func runBridge(server string, n, rounds int, w io.Writer) error {
 		cpuSys = append(cpuSys, (s1-s0)/time.Duration(n))
 		spread = append(spread, time.Duration(last-sent))
 	}
-	fmt.Fprintf(w, "Run of %s, %s %s/%s, %d CPUs; upstream %s (child process), %d sessions on %s in a child process (opened one at a time), %d appends by another connection; bridge defaults except the bench caps.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), up.Label, n, mailbox, rounds)
+	where := "the devserver in a child process"
+	if up.Label != "devserver" {
+		where = up.Label + " (e2e/servers/dovecot.sh, one imap process per connection)"
+	}
+	fmt.Fprintf(w, "Run of %s, %s %s/%s, %d CPUs; upstream %s, %d sessions on %s in a child process (opened one at a time), %d appends by another connection; bridge defaults except the bench caps.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), where, n, mailbox, rounds)
 	fmt.Fprintln(w, "| interval | events | p50 | p99 | max |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
 	row := func(name string, d []time.Duration) {
