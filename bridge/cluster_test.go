@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/imapbridge/imapbridge/auth"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
 	"github.com/imapbridge/imapbridge/cluster"
@@ -279,4 +281,74 @@ func TestClusterHandshakeRate(t *testing.T) {
 	if ra := resp.Header.Get("Retry-After"); ra == "" || ra == "0" {
 		t.Errorf("Retry-After %q", ra)
 	}
+}
+
+// TestClusterTransferTicket: a one-time download URL issued on one replica
+// works through another (passed to the issuing replica, whose Redis entry is
+// a hash of the ticket and an address, never the ticket or a password) —
+// once: the second use is 410 from the issuing replica, through either. An
+// unknown ticket is still 403, and a forwarded request is never passed on
+// again. With Redis away the ticket works on its own replica only.
+func TestClusterTransferTicket(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	ds, up := devUpstream(t)
+	hs := replicas(t, r.Addr, 2, Limits{}, up)
+	for _, h := range hs {
+		h.srv.cfg.ClusterAddr = strings.TrimPrefix(h.hs.URL, "http://") // before any request
+	}
+	c := hs[0].openDev(ds, "read")
+	sel := c.ok(map[string]any{"op": "select", "mailbox": "INBOX"})
+	ticket := func() string {
+		res := c.ok(map[string]any{"op": "download", "mailbox": "INBOX", "uidValidity": sel["uidValidity"], "uid": 1})
+		return res["url"].(string)
+	}
+	u := ticket()
+	resp, body := hs[1].transfer(t, http.MethodGet, u, testOrigin, nil, 0)
+	if resp == nil || resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("Subject:")) {
+		t.Fatalf("download through the other replica: %v %.200q", resp, body)
+	}
+	for i, h := range hs {
+		if resp, _ := h.transfer(t, http.MethodGet, u, testOrigin, nil, 0); resp == nil || resp.StatusCode != http.StatusGone {
+			t.Errorf("second use through replica %d: %v", i, resp)
+		}
+	}
+	if resp, _ := hs[1].transfer(t, http.MethodGet, TransferPath+"bm90LWEtdGlja2V0", testOrigin, nil, 0); resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("unknown ticket: %v", resp)
+	}
+	req, _ := http.NewRequest(http.MethodGet, hs[1].hs.URL+ticket(), nil)
+	req.Header.Set(ForwardedTicketHeader, "1")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a request marked forwarded on a replica without the ticket: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	ctx := context.Background()
+	keys, err := redisKeys(ctx, r.Addr, "imapbridge:ticket:*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, strings.TrimPrefix(u, TransferPath)) {
+			t.Errorf("Redis key %q holds the ticket itself", k)
+		}
+	}
+	if len(keys) == 0 {
+		t.Error("no ticket announced in Redis")
+	}
+	r.Kill(t)
+	u = ticket()
+	if resp, _ := hs[1].transfer(t, http.MethodGet, u, testOrigin, nil, 0); resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("Redis away, through the other replica: %v, want 403", resp)
+	}
+	if resp, _ := hs[0].transfer(t, http.MethodGet, u, testOrigin, nil, 0); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("Redis away, on the issuing replica: %v", resp)
+	}
+}
+
+// redisKeys lists the keys matching pattern (a raw RESP exchange).
+func redisKeys(ctx context.Context, addr, pattern string) ([]string, error) {
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	return rdb.Keys(ctx, pattern).Result()
 }

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -73,6 +74,13 @@ type Config struct {
 	// HandleRevocation and OnResubscribe to RecheckRevocations. Nil: every
 	// limit is this process's own.
 	Cluster *cluster.Coordinator
+	// ClusterAddr is this replica's HTTP address as the other replicas reach
+	// it (host:port, e.g. the pod IP and port). With Cluster set, a transfer
+	// ticket issued here is announced in Redis (by a hash of it, pointing at
+	// ClusterAddr), and a transfer request for a ticket of another replica is
+	// passed to that replica, so the one-time URLs work on whichever replica
+	// the load balancer picks. Empty: tickets work on the issuing replica only.
+	ClusterAddr string
 	// Resolver and Dial replace DNS and the network dial (tests).
 	Resolver *net.Resolver
 	Dial     func(ctx context.Context, network, address string) (net.Conn, error)
@@ -98,6 +106,8 @@ type Server struct {
 	tickets   *ticketStore
 	sends     *sendLimiter
 	revs      *revocations
+	fwdOnce   sync.Once         // fwd, made at the first forwarded transfer
+	fwd       http.RoundTripper // to the replica holding a ticket (ticketfwd.go)
 }
 
 // New validates cfg and returns a Server.

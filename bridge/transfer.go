@@ -178,6 +178,7 @@ func (s *session) issue(t *ticket) (protocol.TicketResult, error) {
 	if !ok {
 		return protocol.TicketResult{}, fail(protocol.CodeLimit, "too many unused transfer tickets")
 	}
+	s.srv.announceTicket(s.ctx, id, t.expires)
 	return protocol.TicketResult{URL: TransferPath + id, ExpiresAt: t.expires.UTC().Truncate(time.Second)}, nil
 }
 
@@ -226,6 +227,9 @@ func (s *Server) serveTransfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.tickets.take(r.PathValue("ticket"), kind, r.Header.Get("Origin"), time.Now())
+	if errors.Is(err, errTicketUnknown) && s.forwardTicket(w, r, r.PathValue("ticket")) {
+		return // another replica's ticket, served there
+	}
 	if err != nil {
 		s.met.refused.WithLabelValues("ticket").Inc()
 		code := http.StatusForbidden

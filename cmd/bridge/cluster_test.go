@@ -26,6 +26,7 @@ func TestClusterConfig(t *testing.T) {
 	short := write("short", "short")
 	base := `"allowedOrigins":["https://a.example"],"upstreams":[{"name":"u","addr":"imap.example.com:993","maxConnectionsPerAccount":12}],
 		"auth":{"issuer":"i","audience":"a","hmacSecretFile":"` + secret + `"}`
+	t.Setenv("IMAPBRIDGE_TEST_POD_IP", "10.1.2.3")
 	for _, tc := range []struct {
 		name, extra, err string
 	}{
@@ -37,6 +38,8 @@ func TestClusterConfig(t *testing.T) {
 		{"admin without cluster", `,"admin":{"addr":"127.0.0.1:0","tokenFile":"` + adminTok + `"}`, "needs the cluster"},
 		{"short admin token", `,"cluster":{"redisAddr":"r:6379"},"admin":{"addr":"127.0.0.1:0","tokenFile":"` + short + `"}`, "at least 16 bytes"},
 		{"unknown field", `,"cluster":{"redisAddr":"r:6379","redis":"x"}`, "unknown field"},
+		{"advertise", `,"cluster":{"redisAddr":"r:6379","advertiseAddr":"${IMAPBRIDGE_TEST_POD_IP}:8080"}`, ""},
+		{"bad advertise", `,"cluster":{"redisAddr":"r:6379","advertiseAddr":"${IMAPBRIDGE_TEST_UNSET}"}`, "cluster.advertiseAddr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := loadFile(write("c.json", "{"+base+tc.extra+"}"))
@@ -61,6 +64,10 @@ func TestClusterConfig(t *testing.T) {
 				c := l.cluster
 				if c == nil || c.Addr != "redis.internal:6379" || c.Password != "r3dis" || c.LeaseTTL != 20*time.Second || c.KeyPrefix != "ib:" {
 					t.Errorf("cluster %+v", c)
+				}
+			case "advertise":
+				if l.cfg.ClusterAddr != "10.1.2.3:8080" {
+					t.Errorf("ClusterAddr %q", l.cfg.ClusterAddr)
 				}
 			case "cluster and admin":
 				if l.adminAddr != "127.0.0.1:0" || string(l.adminToken) != "an-admin-token-of-32-characters!" {

@@ -193,6 +193,10 @@ type clusterConfig struct {
 	RedisCAFile       string   `json:"redisCAFile"`
 	KeyPrefix         string   `json:"keyPrefix"` // default cluster.DefaultKeyPrefix
 	LeaseTTL          duration `json:"leaseTTL"`  // default cluster.DefaultLeaseTTL
+	// AdvertiseAddr is this replica's host:port as the other replicas reach
+	// it ("${POD_IP}:8080": ${VAR} is taken from the environment); set, the
+	// one-time transfer URLs work on every replica (bridge.Config.ClusterAddr).
+	AdvertiseAddr string `json:"advertiseAddr"`
 }
 
 type adminConfig struct {
@@ -410,6 +414,13 @@ func loadFile(path string) (loaded, error) {
 			}
 		}
 		out.cluster = co
+		if cc.AdvertiseAddr != "" {
+			a := os.ExpandEnv(cc.AdvertiseAddr)
+			if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+				return fail(fmt.Errorf("cluster.advertiseAddr: want host:port, got %q", a))
+			}
+			out.cfg.ClusterAddr = a
+		}
 	}
 	if ad := fc.Admin; ad != nil {
 		if out.cluster == nil {
