@@ -10,4 +10,8 @@ fi
 if ! (cd deploy && go mod tidy -diff >/dev/null 2>&1); then
   echo "deploy/go.mod is not tidy:"; (cd deploy && go mod tidy -diff) || true; exit 1
 fi
+# The benchmark's go-imap v2 peer (bench/run.sh builds it): a module of its own, kept building and tidy.
+if ! (cd bench/peers/goimap && go vet ./... && go mod tidy -diff >/dev/null 2>&1); then
+  echo "bench/peers/goimap does not build or is not tidy:"; (cd bench/peers/goimap && go mod tidy -diff) || true; exit 1
+fi
 echo "lint: ok"
