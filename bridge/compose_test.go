@@ -413,3 +413,35 @@ func TestComposeSMTPFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestComposeSavesSent: with savesSent (Gmail) the bridge appends no Sent
+// copy; with a configured sentMailbox and no \Sent mailbox, that one is used.
+func TestComposeSavesSent(t *testing.T) {
+	t.Parallel()
+	pf := postfixtest.Start(t)
+	dv := pf.Dovecot
+	fake := startFakeSMTP(t, dv, "ok", 0)
+	ids := []string{"{user}@" + pf.Domain}
+	mk := func(name string, m SMTP) Upstream {
+		m.Addr, m.Security, m.TLSConfig, m.Identities = fake.addr, submit.SecurityTLS, dv.TLSConfig(), ids
+		return Upstream{Name: name, Addr: dv.TLSAddr, Security: SecurityTLS, AllowPrivate: true, TLSConfig: dv.TLSConfig(), SMTP: &m}
+	}
+	h := newHarness(t, Config{Upstreams: []Upstream{mk("saves", SMTP{SavesSent: true}), mk("named", SMTP{SentMailbox: "Outbox"})}})
+	req := func(u composeUser) map[string]any {
+		return map[string]any{"op": "submit", "from": addr(u.email), "to": []any{addr("x@" + pf.Domain)}, "text": "t"}
+	}
+	c, me := openCompose(t, h, pf, "saves", "write")
+	if r := c.ok(req(me)); r["sent"] != nil || r["sentError"] != nil {
+		t.Errorf("savesSent: %v", r)
+	}
+	if n := count(t, pf, me, "Sent"); n != 0 {
+		t.Errorf("Sent holds %d with savesSent", n)
+	}
+	c2, me2 := openCompose(t, h, pf, "named", "write")
+	if r := c2.ok(req(me2)); r["sent"].(map[string]any)["mailbox"] != "Outbox" {
+		t.Errorf("sentMailbox: %v", r)
+	}
+	if n := count(t, pf, me2, "Outbox"); n != 1 {
+		t.Errorf("Outbox holds %d, want 1", n)
+	}
+}
