@@ -39,8 +39,10 @@ USERS="alice:alice-pw-1 bob:bob-pw-2 carol:carol-pw-3"
 MASTER="master:master-pw-0"
 QUOTA_STORAGE=100M
 # IMAPBRIDGE_DOVECOT_MAX_CONNECTIONS (benchmarks only, e.g. bench/bridge/cmd/fanout):
-# IMAP connections one user may hold from one address, and the imap process cap
-# (one process per connection). Unset: Dovecot's 10 per user and address, 1024 processes.
+# IMAP connections one user may hold from one address, the imap process cap (one process
+# per connection) and the imap-login cap (a TLS connection keeps its login process as its
+# TLS proxy), and the stats service's clients (every imap and imap-login process). Unset:
+# Dovecot's 10 per user and address, 1024 imap and 100 imap-login processes, 1000 stats clients.
 MAX_CONNECTIONS="${IMAPBRIDGE_DOVECOT_MAX_CONNECTIONS:-}"
 # INOTIFY_INSTANCES is the floor set for fs.inotify.max_user_instances: every
 # instance on the machine runs as MAIL_USER, and past the kernel's default of
@@ -237,7 +239,9 @@ plugin {
   quota_status_overquota = 552 5.2.2 Mailbox is full
 }
 
+$( [[ -n $MAX_CONNECTIONS ]] && printf 'service stats {\n  client_limit = %d\n}\n' $((2 * MAX_CONNECTIONS + 64)))
 service imap-login {
+$( [[ -n $MAX_CONNECTIONS ]] && echo "  process_limit = $((MAX_CONNECTIONS + 16))")
   inet_listener imap {
     address = 127.0.0.1
     port = $plain

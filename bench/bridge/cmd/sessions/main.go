@@ -15,6 +15,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -29,6 +31,7 @@ import (
 
 	"github.com/imapbridge/imapbridge/auth"
 	bench "github.com/imapbridge/imapbridge/bench/bridge"
+	"github.com/imapbridge/imapbridge/bridge"
 	"github.com/imapbridge/imapbridge/bridge/protocol"
 )
 
@@ -72,6 +75,7 @@ func main() {
 	user := flag.String("user", "", "clients: IMAP user")
 	pass := flag.String("password", "", "clients: IMAP password")
 	conc := flag.Int("concurrency", 32, "clients: sessions opened at once")
+	server := flag.String("server", "devserver", "bridge: devserver, dovecot or dovecot-tls (IMAPBRIDGE_DOVECOT_*, BRIDGEBENCH_DOVECOT_USER/PASSWORD)")
 	memProfile := flag.String("memprofile", "", "bridge: write a heap profile (every allocation sampled) at the largest N to this file, and its goroutines to FILE.goroutines")
 	flag.Parse()
 	if *memProfile != "" {
@@ -88,7 +92,7 @@ func main() {
 	case roleClients:
 		err = runClients(*url, *user, *pass, *n, *conc, os.Stdin, os.Stdout)
 	case roleBridge:
-		err = runBridge(*ns, *memProfile, os.Stdout)
+		err = runBridge(*ns, *server, *memProfile, os.Stdout)
 	default:
 		err = fmt.Errorf("%w: unknown role %q", errUsage, *role)
 	}
@@ -98,7 +102,7 @@ func main() {
 	}
 }
 
-func runBridge(list, memProfile string, w io.Writer) error {
+func runBridge(list, server, memProfile string, w io.Writer) error {
 	var counts []int
 	nofile, err := bench.RaiseFileLimit()
 	if err != nil {
@@ -121,32 +125,63 @@ func runBridge(list, memProfile string, w io.Writer) error {
 		}
 		counts = append(counts, n)
 	}
-	up, err := bench.StartChild(nil, "-role", roleUpstream)
-	if err != nil {
-		return err
+	var upstream bench.Upstream
+	var adjust func(*bridge.Config)
+	where := "devserver (child process)"
+	switch server {
+	case "devserver":
+		up, err := bench.StartChild(nil, "-role", roleUpstream)
+		if err != nil {
+			return err
+		}
+		defer up.Stop()
+		l, err := up.Line()
+		if err != nil {
+			return err
+		}
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			return fmt.Errorf("%w: upstream said %q", bench.ErrBench, l)
+		}
+		upstream = bench.Upstream{Label: "devserver", Addr: f[0], User: f[1], Password: f[2]}
+	case "dovecot", "dovecot-tls":
+		upstream = bench.Upstream{Label: server, Addr: os.Getenv("IMAPBRIDGE_DOVECOT_PLAIN"),
+			User: os.Getenv("BRIDGEBENCH_DOVECOT_USER"), Password: os.Getenv("BRIDGEBENCH_DOVECOT_PASSWORD")}
+		if upstream.Addr == "" || upstream.User == "" {
+			return fmt.Errorf("%w: -server %s needs IMAPBRIDGE_DOVECOT_PLAIN/TLS/CA and BRIDGEBENCH_DOVECOT_USER/PASSWORD", errUsage, server)
+		}
+		where = "Dovecot over plaintext loopback"
+		if server == "dovecot-tls" {
+			// Implicit TLS to the IMAP server, as in production (port 993).
+			pem, err := os.ReadFile(os.Getenv("IMAPBRIDGE_DOVECOT_CA"))
+			if err != nil {
+				return err
+			}
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			tlsAddr := os.Getenv("IMAPBRIDGE_DOVECOT_TLS")
+			adjust = func(c *bridge.Config) {
+				c.Upstreams[0].Addr, c.Upstreams[0].Security = tlsAddr, bridge.SecurityTLS
+				c.Upstreams[0].AllowPlaintext = false
+				c.Upstreams[0].TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+			}
+			where = "Dovecot over implicit TLS (TLS 1.3)"
+		}
+	default:
+		return fmt.Errorf("%w: unknown -server %q", errUsage, server)
 	}
-	defer up.Stop()
-	l, err := up.Line()
-	if err != nil {
-		return err
-	}
-	f := strings.Fields(l)
-	if len(f) != 3 {
-		return fmt.Errorf("%w: upstream said %q", bench.ErrBench, l)
-	}
-	upstream := bench.Upstream{Label: "devserver", Addr: f[0], User: f[1], Password: f[2]}
 	secret, err := bench.NewSecret()
 	if err != nil {
 		return err
 	}
-	br, err := bench.StartBridge(upstream, secret)
+	br, err := bench.StartBridgeWith(upstream, secret, adjust)
 	if err != nil {
 		return err
 	}
 	defer br.Close()
 
-	fmt.Fprintf(w, "Run of %s, %s %s/%s, %d CPUs, RLIMIT_NOFILE %d; upstream devserver (child process), clients in a child process; bridge defaults except the bench caps.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), nofile)
+	fmt.Fprintf(w, "Run of %s, %s %s/%s, %d CPUs, RLIMIT_NOFILE %d; upstream %s, clients in a child process; bridge defaults except the bench caps.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), nofile, where)
 	for _, n := range notes {
 		fmt.Fprintf(w, "Note: %s\n\n", n)
 	}
