@@ -157,16 +157,20 @@ func (r *revocations) match(c *auth.Claims) bool {
 	return false
 }
 
-// revoked reports whether the verified token c was revoked: asked of Redis,
-// else (Redis away) of the revocations this replica has heard of.
+// revoked reports whether the verified token c was revoked: one of the
+// revocations this replica has heard of (which also covers Redis being
+// away, or restarted without its data), else asked of Redis.
 func (s *Server) revoked(ctx context.Context, c *auth.Claims) bool {
 	if s.cfg.Cluster == nil {
 		return false
 	}
+	if s.revs.match(c) { // heard of it: holds even after Redis lost its data
+		return true
+	}
 	ok, err := s.cfg.Cluster.Revoked(ctx, c.ID, c.Subject, c.IssuedAt)
 	if err != nil {
 		s.met.clusterFallbacks.Inc()
-		return s.revs.match(c)
+		return false
 	}
 	return ok
 }

@@ -50,7 +50,13 @@ type reconnect struct {
 // request is a test-driven request sent on a live session.
 type request struct {
 	req   any
-	reply chan error
+	reply chan answer
+}
+
+// answer is a request's result or error.
+type answer struct {
+	raw json.RawMessage
+	err error
 }
 
 // client is one SDK-like session: it keeps a mailbox cache (UIDs and
@@ -245,7 +251,7 @@ func (c *client) session(ctx context.Context) error {
 			if _, store := r.req.(*protocol.StoreRequest); store && err == nil {
 				c.applyStore(raw)
 			}
-			r.reply <- err
+			r.reply <- answer{raw, err}
 			if c.endErr != nil {
 				return c.endErr
 			}
@@ -357,6 +363,8 @@ func setID(req any, id string) {
 	case *protocol.StoreRequest:
 		r.ID = id
 	case *protocol.NoopRequest:
+		r.ID = id
+	case *protocol.DownloadRequest:
 		r.ID = id
 	default:
 		panic(fmt.Sprintf("clustertest: request type %T", req))
@@ -492,19 +500,25 @@ func (c *client) applyStore(raw json.RawMessage) {
 
 // send runs req on the live session (from the test goroutine) and waits.
 func (c *client) send(ctx context.Context, req any) error {
-	r := request{req: req, reply: make(chan error, 1)}
+	_, err := c.call(ctx, req)
+	return err
+}
+
+// call is send returning the result.
+func (c *client) call(ctx context.Context, req any) (json.RawMessage, error) {
+	r := request{req: req, reply: make(chan answer, 1)}
 	select {
 	case c.cmds <- r:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	case <-c.stopped:
-		return errors.New("client stopped")
+		return nil, errors.New("client stopped")
 	}
 	select {
-	case err := <-r.reply:
-		return err
+	case a := <-r.reply:
+		return a.raw, a.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 

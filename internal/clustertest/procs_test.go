@@ -321,7 +321,7 @@ func bridgeConfig(addr, adminAddr, imapAddr, redisAddr, secretFile, adminTokenFi
 		// Every test client shares 127.0.0.1: the per-IP handshake rate
 		// (a per-replica limit) is raised so 300 sessions reconnect at once.
 		"limits":  map[string]any{"handshakesPerIP": 2000, "handshakeBurst": 2000},
-		"cluster": map[string]any{"redisAddr": redisAddr},
+		"cluster": map[string]any{"redisAddr": redisAddr, "advertiseAddr": addr},
 		"admin":   map[string]any{"addr": adminAddr, "tokenFile": adminTokenFile},
 	}
 	return json.MarshalIndent(cfg, "", "  ")

@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	mrand "math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,6 +47,7 @@ const (
 	flagEvery      = 100 * time.Millisecond // one flag change through a random session
 	sampleEvery    = 200 * time.Millisecond // Dovecot's per-user connection count
 	sampleClients  = 30                     // sessions whose cache is compared with the server
+	transferChecks = 6                      // download URLs fetched through nginx
 	liveTimeout    = 120 * time.Second      // all sessions live (first connect, after each restart)
 	convergeWait   = 60 * time.Second       // caches reach the server's state
 	revokeDeadline = time.Second            // the bound for closing revoked sessions
@@ -409,6 +413,56 @@ func TestRollingRestart(t *testing.T) {
 		t.Errorf("only %d reconnects after 1012 for %d sessions on 3 restarted replicas", len(totals), len(clients))
 	}
 
+	// One-time download URLs through nginx land on any replica; those issued
+	// by another are passed to it (cluster.advertiseAddr).
+	// (A user of its own: the three sessions of the others fill their
+	// account's budget, which transfers count too.)
+	tacct := newAccount()
+	if err := lmtpDeliver(lmtp, tacct.name, []byte("From: a@example.test\r\nSubject: cluster transfer\r\n\r\nbody\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	tc := newClient(-2, tacct, url, testOrigin)
+	wg.Add(1)
+	go func() { defer wg.Done(); tc.run(ctx) }()
+	waitLive(t, []*client{tc}, 1, liveTimeout, "the transfer session")
+	forwarded := 0
+	for i := 0; i < transferChecks; i++ {
+		c := tc
+		uv, flags, _ := c.snapshot()
+		var uid uint32
+		for u := range flags {
+			uid = max(uid, u)
+		}
+		raw, err := c.call(ctx, &protocol.DownloadRequest{Header: protocol.Header{Operation: protocol.OpDownload},
+			Mailbox: "INBOX", UIDValidity: uv, UID: uid})
+		if err != nil {
+			t.Fatalf("download ticket: %v", err)
+		}
+		var tr protocol.TicketResult
+		if err := json.Unmarshal(raw, &tr); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, "http://"+lb.addr+tr.URL, nil)
+		req.Header.Set("Origin", testOrigin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		served := resp.Header.Get(upstreamHeader)
+		if i := strings.LastIndex(served, ", "); i >= 0 {
+			served = served[i+2:]
+		}
+		if served != c.replicaAddr() {
+			forwarded++
+		}
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Subject: cluster ") {
+			t.Errorf("download %d through nginx (ticket of %s, request on %s): %s %.100q", i, c.replicaAddr(), served, resp.Status, body)
+		}
+	}
+	t.Logf("%d downloads through nginx, %d of them landed on another replica than the ticket's and were passed to it", transferChecks, forwarded)
+
 	// Revocation through one replica; the user's sessions elsewhere close within 1 s.
 	// The victim: a user with sessions on two replicas, revoked through the third.
 	victim, admin := accts[0], reps[0]
@@ -489,7 +543,14 @@ func TestRollingRestart(t *testing.T) {
 			t.Errorf("session %d closed %d times while Redis was down or coming back", c.id, n)
 		}
 	}
+	// Redis came back empty: the replicas still refuse the revoked token.
+	if code, reason := refusedDial(t, url, victim.token, victim.password); code != protocol.CloseAuth || reason != "token revoked" {
+		t.Errorf("the revoked token after Redis lost its data: close %d %q, want 4401 token revoked", code, reason)
+	}
 	probe := accts[1]
+	if probe == victim {
+		probe = accts[2]
+	}
 	var target *replica
 	for _, r := range reps {
 		n := 0
