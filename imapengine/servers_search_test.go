@@ -1,11 +1,17 @@
 package imapengine
 
-// Live tests of typed SEARCH, ESEARCH, SORT and THREAD against Dovecot: every
-// criterion kind, compared with Dovecot's own answer to the same program sent
-// as raw text through the imaplib view; the client-side fallback (package
-// mailsort) compared with Dovecot's SORT and THREAD on the same mailbox.
+// Live tests of typed SEARCH, ESEARCH, SORT and THREAD on every server of
+// internal/imapservers (Dovecot, Cyrus, Courier): every criterion kind,
+// compared with the server's own answer to the same program sent as raw text
+// through the imaplib view; the client-side fallback (package mailsort)
+// compared with the server's SORT and THREAD on the same mailbox. Without
+// ESEARCH (Courier) the typed search reads the plain SEARCH answer and
+// computes MIN/MAX/COUNT itself; without SORT=DISPLAY or a THREAD algorithm
+// the typed call is refused with ErrNotSupported and the fallback is compared
+// with the expected order instead.
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,7 +21,7 @@ import (
 
 	"github.com/imapbridge/imapbridge/imapengine/imap"
 	"github.com/imapbridge/imapbridge/imapengine/mailsort"
-	"github.com/imapbridge/imapbridge/internal/dovecottest"
+	"github.com/imapbridge/imapbridge/internal/imapservers"
 )
 
 // searchSeed is one message of the seeded mailbox.
@@ -117,11 +123,26 @@ func expandSet(t *testing.T, s imap.UIDSet) []uint32 {
 	return out
 }
 
-// TestDovecot_SearchCriteria: every criterion kind gives the UIDs Dovecot
+// forServersPlain runs f in parallel on every server over plain TCP (the
+// network kinds are covered by servers_test.go; these suites test commands).
+func forServersPlain(t *testing.T, f func(t *testing.T, s *imapservers.Server)) {
+	t.Helper()
+	for _, s := range imapservers.All(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			f(t, s)
+		})
+	}
+}
+
+// TestServers_SearchCriteria: every criterion kind gives the UIDs the server
 // gives for the same program sent raw, and picks a proper, non-empty subset.
-func TestDovecot_SearchCriteria(t *testing.T) {
-	s := dovecottest.Start(t)
-	c, _ := liveUser(t, s, liveKinds[0])
+func TestServers_SearchCriteria(t *testing.T) {
+	forServersPlain(t, testSearchCriteria)
+}
+
+func testSearchCriteria(t *testing.T, s *imapservers.Server) {
+	c, _ := srvUser(t, s, netKinds[0])
 	seedSearch(t, c, "INBOX")
 	ctx := liveCtx(t)
 	c2 := func(a, b imap.SearchCriteria) [2]*imap.SearchCriteria { return [2]*imap.SearchCriteria{&a, &b} }
@@ -181,7 +202,7 @@ func TestDovecot_SearchCriteria(t *testing.T) {
 			continue
 		}
 		got := expandSet(t, res.UIDs)
-		if int(res.Count) != len(got) || !res.ESEARCH {
+		if int(res.Count) != len(got) || res.ESEARCH != s.Offers("ESEARCH") {
 			t.Errorf("%s: count %d for %v (esearch %v)", tc.name, res.Count, got, res.ESEARCH)
 		}
 		if tc.raw != "" {
@@ -190,11 +211,11 @@ func TestDovecot_SearchCriteria(t *testing.T) {
 				t.Fatalf("%s raw: %v", tc.name, err)
 			}
 			if want := rawNums(t, raw); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("%s: typed %v, Dovecot's raw answer %v", tc.name, got, want)
+				t.Errorf("%s: %s: typed %v, the server's raw answer %v", s.Name, tc.name, got, want)
 			}
 		}
 		if tc.want != nil && !slices.Equal(got, tc.want) {
-			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+			t.Errorf("%s: %s: got %v, want %v", s.Name, tc.name, got, tc.want)
 		}
 	}
 
@@ -206,11 +227,28 @@ func TestDovecot_SearchCriteria(t *testing.T) {
 	if res.Min != 1 || res.Max != 4 || res.Count != 3 || res.UIDs != nil {
 		t.Errorf("esearch min/max/count = %+v", res)
 	}
-	if _, err := c.UIDSearch(ctx, "", "RETURN (MIN MAX COUNT) SUBJECT budget"); err != nil {
-		t.Fatal(err)
-	}
-	if raw := c.Response("ESEARCH"); len(raw.Data) == 0 || !strings.HasSuffix(string(raw.Data[0].Bytes()), "UID MIN 1 MAX 4 COUNT 3") {
-		t.Errorf("raw esearch = %v", strs(raw.Data))
+	if s.Offers("ESEARCH") {
+		if _, err := c.UIDSearch(ctx, "", "RETURN (MIN MAX COUNT) SUBJECT budget"); err != nil {
+			t.Fatal(err)
+		}
+		// Dovecot answers "UID MIN 1 MAX 4 COUNT 3", Cyrus "UID COUNT 3 MIN 1
+		// MAX 4": RFC 4731 fixes no order, so neither does the typed parse.
+		raw := c.Response("ESEARCH")
+		if len(raw.Data) == 0 {
+			t.Fatalf("%s: no raw ESEARCH", s.Name)
+		}
+		f := strings.Fields(string(raw.Data[0].Bytes()))
+		i := slices.Index(f, "UID")
+		pairs := []string{}
+		for j := i + 1; i >= 0 && j+1 < len(f); j += 2 {
+			pairs = append(pairs, f[j]+" "+f[j+1])
+		}
+		slices.Sort(pairs)
+		if !slices.Equal(pairs, []string{"COUNT 3", "MAX 4", "MIN 1"}) {
+			t.Errorf("%s: raw esearch = %v", s.Name, strs(raw.Data))
+		}
+	} else if res.ESEARCH {
+		t.Errorf("%s: ESEARCH answer from a server without ESEARCH", s.Name)
 	}
 	// A keyword that is not an atom is refused before anything is sent.
 	if _, err := c.SearchMatching(ctx, &imap.SearchCriteria{Flags: []imap.Flag{"bad word"}}, nil); err == nil {
@@ -225,12 +263,15 @@ func TestDovecot_SearchCriteria(t *testing.T) {
 	}
 }
 
-// TestDovecot_SearchUTF8Accept: after ENABLE UTF8=ACCEPT (when offered) the
+// TestServers_SearchUTF8Accept: after ENABLE UTF8=ACCEPT (when offered) the
 // UTF-8 criterion is sent without CHARSET and still matches; otherwise
-// CHARSET UTF-8 is used (TestDovecot_SearchCriteria).
-func TestDovecot_SearchUTF8Accept(t *testing.T) {
-	s := dovecottest.Start(t)
-	c, _ := liveUser(t, s, liveKinds[0])
+// CHARSET UTF-8 is used (TestServers_SearchCriteria).
+func TestServers_SearchUTF8Accept(t *testing.T) {
+	forServersPlain(t, testSearchUTF8Accept)
+}
+
+func testSearchUTF8Accept(t *testing.T, s *imapservers.Server) {
+	c, _ := srvUser(t, s, netKinds[0])
 	ctx := liveCtx(t)
 	if c.HasCapability("UTF8=ACCEPT") {
 		if _, err := c.EnableExtensions(ctx, "UTF8=ACCEPT"); err != nil {
@@ -247,12 +288,17 @@ func TestDovecot_SearchUTF8Accept(t *testing.T) {
 	}
 }
 
-// TestDovecot_SortThread: typed SORT and THREAD equal Dovecot's raw answers,
-// and the client-side fallback (mailsort over one FETCH of FetchItems) gives
-// the same orders and the same thread trees on this mailbox.
-func TestDovecot_SortThread(t *testing.T) {
-	s := dovecottest.Start(t)
-	c, _ := liveUser(t, s, liveKinds[0])
+// TestServers_SortThread: typed SORT and THREAD equal the server's raw
+// answers, and the client-side fallback (mailsort over one FETCH of
+// FetchItems) gives the same orders and the same thread trees on this
+// mailbox. A sort key or algorithm the server lacks is refused with
+// ErrNotSupported before anything is sent, and the fallback still sorts.
+func TestServers_SortThread(t *testing.T) {
+	forServersPlain(t, testSortThread)
+}
+
+func testSortThread(t *testing.T, s *imapservers.Server) {
+	c, _ := srvUser(t, s, netKinds[0])
 	seedSearch(t, c, "INBOX")
 	ctx := liveCtx(t)
 	msgs, err := c.FetchMessages(ctx, "1:*", mailsort.FetchItems, &FetchOptions{UID: true})
@@ -277,6 +323,18 @@ func TestDovecot_SortThread(t *testing.T) {
 		{[]imap.SortKey{{Field: imap.SortDisplayFrom}}, "(DISPLAYFROM)"},
 	}
 	for _, tc := range sorts {
+		if slices.ContainsFunc(tc.keys, func(k imap.SortKey) bool {
+			return k.Field == imap.SortDisplayFrom || k.Field == imap.SortDisplayTo
+		}) && !s.Offers("SORT=DISPLAY") {
+			if _, err := c.SortUIDs(ctx, tc.keys, nil); !errors.Is(err, ErrNotSupported) {
+				t.Errorf("%s: SORT %s without SORT=DISPLAY = %v, want ErrNotSupported", s.Name, tc.raw, err)
+			}
+			// The fallback sorts by display name: Alice, Bob, Carol, Dave, Erin.
+			if fb := mailsort.Sort(local, tc.keys); !slices.Equal(fb, []imap.UID{1, 4, 2, 3, 5, 6}) {
+				t.Errorf("%s: SORT %s fallback %v", s.Name, tc.raw, fb)
+			}
+			continue
+		}
 		got, err := c.SortUIDs(ctx, tc.keys, nil)
 		if err != nil {
 			t.Fatalf("sort %s: %v", tc.raw, err)
@@ -291,15 +349,23 @@ func TestDovecot_SortThread(t *testing.T) {
 			g[i] = uint32(u)
 		}
 		if !slices.Equal(g, want) {
-			t.Errorf("SORT %s: typed %v, raw %v", tc.raw, g, want)
+			t.Errorf("%s: SORT %s: typed %v, raw %v", s.Name, tc.raw, g, want)
 		}
 		fb := mailsort.Sort(local, tc.keys)
 		f := make([]uint32, len(fb))
 		for i, u := range fb {
 			f[i] = uint32(u)
 		}
+		if dev, ok := serverSortDeviations[s.Name][tc.raw]; ok {
+			// The server breaks ties against RFC 5256 §3 (by sequence number,
+			// ascending); the fallback keeps the RFC order.
+			if !slices.Equal(want, dev[0]) || !slices.Equal(f, dev[1]) {
+				t.Errorf("%s: SORT %s: server %v fallback %v, want the known deviation %v and the RFC order %v", s.Name, tc.raw, want, f, dev[0], dev[1])
+			}
+			continue
+		}
 		if !slices.Equal(f, want) {
-			t.Errorf("SORT %s: fallback %v, Dovecot %v", tc.raw, f, want)
+			t.Errorf("%s: SORT %s: fallback %v, server %v", s.Name, tc.raw, f, want)
 		}
 	}
 	// SORT with criteria.
@@ -309,6 +375,12 @@ func TestDovecot_SortThread(t *testing.T) {
 	}
 
 	for _, alg := range []imap.ThreadAlgorithm{imap.ThreadReferences, imap.ThreadOrderedSubject} {
+		if !c.HasCapability("THREAD=" + string(alg)) {
+			if _, err := c.ThreadUIDs(ctx, alg, nil); !errors.Is(err, ErrNotSupported) {
+				t.Errorf("%s: THREAD %s not offered = %v, want ErrNotSupported", s.Name, alg, err)
+			}
+			continue
+		}
 		roots, err := c.ThreadUIDs(ctx, alg, nil)
 		if err != nil {
 			t.Fatalf("thread %s: %v", alg, err)
@@ -319,12 +391,40 @@ func TestDovecot_SortThread(t *testing.T) {
 		}
 		want := string(raw.Data[0].Bytes())
 		if g := formatThreads(roots); g != want {
-			t.Errorf("THREAD %s: typed %s, raw %s", alg, g, want)
+			t.Errorf("%s: THREAD %s: typed %s, raw %s", s.Name, alg, g, want)
+		}
+		if dev, ok := serverThreadDeviations[s.Name][alg]; ok {
+			// RFC 5256 §4 ORDEREDSUBJECT: the thread's first message is the
+			// parent of all the others (siblings); the server chains them.
+			if g := formatThreads(mailsort.Thread(local, alg)); want != dev[0] || g != dev[1] {
+				t.Errorf("%s: THREAD %s: server %s fallback %s, want the known deviation %s and the RFC tree %s", s.Name, alg, want, g, dev[0], dev[1])
+			}
+			continue
 		}
 		if g := formatThreads(mailsort.Thread(local, alg)); g != want {
-			t.Errorf("THREAD %s: fallback %s, Dovecot %s", alg, g, want)
+			t.Errorf("%s: THREAD %s: fallback %s, server %s", s.Name, alg, g, want)
 		}
 	}
+}
+
+// serverSortDeviations are the SORT answers of a server that differ from RFC
+// 5256 on searchCorpus, with the RFC order the fallback (mailsort) gives:
+// Courier 5.0 orders messages with equal sort keys by descending sequence
+// number (RFC 5256 §3: ascending). The typed SortUIDs passes the server's
+// order through; docs/compatibility.md notes it.
+var serverSortDeviations = map[string]map[string][2][]uint32{
+	imapservers.Courier: {
+		"(TO)": {{6, 3, 2, 4, 1, 5}, {2, 3, 6, 1, 4, 5}},
+		"(CC)": {{6, 5, 4, 3, 1, 2}, {1, 3, 4, 5, 6, 2}},
+	},
+}
+
+// serverThreadDeviations are THREAD answers that differ from RFC 5256 on
+// searchCorpus ({server, RFC}): Courier 5.0's ORDEREDSUBJECT chains the
+// messages of one base subject instead of making the later ones children of
+// the first.
+var serverThreadDeviations = map[string]map[imap.ThreadAlgorithm][2]string{
+	imapservers.Courier: {imap.ThreadOrderedSubject: {"(1 2 4)(3)(5)(6)", "(1 (2)(4))(3)(5)(6)"}},
 }
 
 // formatThreads renders threads in RFC 5256 syntax, for comparing with a raw
