@@ -15,8 +15,9 @@ import (
 // and takes a buffer from the pool again before reading. An idle connection
 // (an IDLE that lasts minutes) then holds no read buffer; one that receives
 // data holds it as before. Sources that are not sockets (TLS connections,
-// pipes, streams) keep their buffer: a TLS connection may hold decrypted
-// bytes that the socket's readiness does not show.
+// pipes, streams) wait with a 1-byte read instead of readiness (a TLS
+// connection may hold decrypted bytes that the socket's readiness does not
+// show), the byte kept in front of the next buffer.
 
 // bufPools maps a buffer size to a *sync.Pool of *bufio.Reader of that size.
 var bufPools sync.Map
@@ -67,9 +68,44 @@ func (r *Reader) releaseWhileWaiting() {
 	r.br = nil
 	r.released.Store(true)
 	ok := waitReadable(r.raw)
-	r.br = getBufReader(r.src, r.lim.ReadBufferSize)
+	r.br = getBufReader(r.ps, r.lim.ReadBufferSize)
 	r.released.Store(false)
 	if !ok {
 		r.raw = nil
 	}
+}
+
+// releaseWhileReading is releaseWhileWaiting for a source that is not a
+// socket (a TLS connection, a pipe): the wait is a 1-byte read, whose byte
+// the next buffer serves first (prefixSource). A TLS connection decrypts the
+// whole record into its own buffer; the Reader holds none meanwhile. The
+// read's error, with no byte, is returned as a read error.
+func (r *Reader) releaseWhileReading() error {
+	putBufReader(r.br, r.lim.ReadBufferSize)
+	r.br = nil
+	r.released.Store(true)
+	n, err := r.src.Read(r.ps.b[:])
+	r.ps.n = n
+	r.br = getBufReader(r.ps, r.lim.ReadBufferSize)
+	r.released.Store(false)
+	if n == 0 && err != nil {
+		return err
+	}
+	return nil
+}
+
+// prefixSource reads the byte a buffer-less wait has read (n = 1), then src.
+type prefixSource struct {
+	b   [1]byte
+	n   int
+	src io.Reader
+}
+
+func (p *prefixSource) Read(b []byte) (int, error) {
+	if p.n > 0 && len(b) > 0 {
+		b[0] = p.b[0]
+		p.n = 0
+		return 1, nil
+	}
+	return p.src.Read(b)
 }

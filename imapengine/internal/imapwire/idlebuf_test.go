@@ -128,3 +128,49 @@ func itoa(n int) string {
 		}
 	}
 }
+
+// TestIdleBufferReleasedNonSocket: a source that is not a socket (net.Pipe
+// here, a TLS connection in production) waits with a 1-byte read and no
+// buffer; the byte is served first, Buffered counts it, and a read error
+// with no byte is returned.
+func TestIdleBufferReleasedNonSocket(t *testing.T) {
+	c, s := net.Pipe()
+	defer c.Close()
+	defer s.Close()
+	r := NewReader(c, Limits{ReadBufferSize: MinReadBufferSize})
+	if r.raw != nil {
+		t.Fatal("net.Pipe is not a socket")
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.WaitData() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.released.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the buffer was not released while waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	lit := make([]byte, 3*MinReadBufferSize)
+	for i := range lit {
+		lit[i] = 'A' + byte(i%26)
+	}
+	msg := "* 1 FETCH (BODY[] {" + itoa(len(lit)) + "}\r\n" + string(lit) + ")\r\n"
+	go s.Write([]byte(msg))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r.Buffered() < 1 {
+		t.Fatalf("Buffered = %d after the wait read a byte", r.Buffered())
+	}
+	resp, err := r.ReadResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.Lines[0]) != "* 1 FETCH (BODY[] {"+itoa(len(lit))+"}" || len(resp.Literals) != 1 || string(resp.Literals[0]) != string(lit) {
+		t.Fatalf("response corrupted: %q", resp.Lines)
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if err := r.WaitData(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("deadline: got %v", err)
+	}
+}

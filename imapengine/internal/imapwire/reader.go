@@ -18,8 +18,11 @@ type Reader struct {
 	br  *bufio.Reader
 	lim Limits
 	// raw is src's socket when src is one: WaitData then releases the
-	// buffer while it waits (idlebuf.go).
+	// buffer while it waits for readiness (idlebuf.go).
 	raw syscall.RawConn
+	// ps is what br reads: src, after the byte a buffer-less wait on a
+	// source that is not a socket has read (idlebuf.go).
+	ps *prefixSource
 	// released is set while WaitData waits without a buffer (tests).
 	released atomic.Bool
 	// partial holds the start of a line interrupted by a transport error
@@ -84,20 +87,22 @@ func (r *Reader) CopyN(w io.Writer, n int64) (readErr, writeErr error) {
 // Zero fields of l take their defaults.
 func NewReader(src io.Reader, l Limits) *Reader {
 	l = l.WithDefaults()
-	return &Reader{src: src, br: getBufReader(src, l.ReadBufferSize), lim: l, raw: rawConnOf(src)}
+	ps := &prefixSource{src: src}
+	return &Reader{src: src, br: getBufReader(ps, l.ReadBufferSize), lim: l, raw: rawConnOf(src), ps: ps}
 }
 
 // Reset switches r to a new source and drops every buffered byte, including
 // a partial line (used after STARTTLS: plaintext bytes are never parsed).
 func (r *Reader) Reset(src io.Reader) {
 	r.src = src
-	r.br.Reset(src)
+	r.ps.src, r.ps.n = src, 0
+	r.br.Reset(r.ps)
 	r.raw = rawConnOf(src)
 	r.partial = nil
 }
 
 // Buffered returns the number of bytes buffered but not yet consumed.
-func (r *Reader) Buffered() int { return r.br.Buffered() + len(r.partial) }
+func (r *Reader) Buffered() int { return r.br.Buffered() + r.ps.n + len(r.partial) }
 
 // WaitData blocks until at least one byte can be read without blocking and
 // returns the read error, if any. It consumes nothing. On a socket with
@@ -107,8 +112,12 @@ func (r *Reader) WaitData() error {
 	if len(r.partial) > 0 {
 		return nil
 	}
-	if r.raw != nil && r.br.Buffered() == 0 {
-		r.releaseWhileWaiting()
+	if r.br.Buffered() == 0 && r.ps.n == 0 {
+		if r.raw != nil {
+			r.releaseWhileWaiting()
+		} else if err := r.releaseWhileReading(); err != nil {
+			return err
+		}
 	}
 	_, err := r.br.Peek(1)
 	return err
@@ -273,7 +282,7 @@ func (r *Reader) fill(p []byte) (int, error) {
 		got, _ = r.br.Read(p[:min(len(p), b)]) // served from the buffer: no error
 	}
 	if len(p)-got >= DirectReadSize {
-		m, err := io.ReadFull(r.src, p[got:])
+		m, err := io.ReadFull(r.ps, p[got:])
 		return got + m, err
 	}
 	m, err := io.ReadFull(r.br, p[got:])
