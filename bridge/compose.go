@@ -435,8 +435,7 @@ func appendCreating(ctx context.Context, c *imapengine.Client, box string, flags
 
 // selectRef selects the mailbox of ref and checks its UIDVALIDITY.
 func selectRef(ctx context.Context, c *imapengine.Client, ref protocol.MessageRef, readOnly bool) error {
-	// SelectMailbox keeps the untagged responses (imaplib style): an
-	// earlier EXAMINE's READ-ONLY would fail a read-write SELECT.
+	// The untagged responses of earlier commands are of no use here.
 	c.ClearUntagged()
 	sel, err := c.SelectMailbox(ctx, ref.Mailbox, &imapengine.SelectOptions{ReadOnly: readOnly})
 	if err != nil {

@@ -285,6 +285,27 @@ func TestImaplib_test_readonly_error_reports_mailbox(t *testing.T) {
 	})
 }
 
+// TestSelectMailboxAfterExamine: the typed SelectMailbox read-write after a
+// read-only one succeeds; the EXAMINE's READ-ONLY was the old mailbox's.
+func TestSelectMailboxAfterExamine(t *testing.T) {
+	forTransports(t, func(t *testing.T, tr transport) {
+		_, c := tr.setup(t, imaptest.Config{Handlers: map[string]imaptest.HandlerFunc{
+			"EXAMINE": imaptest.SimpleHandler([]string{"* 2 EXISTS"}, "[READ-ONLY] EXAMINE completed."),
+			"SELECT":  imaptest.SimpleHandler([]string{"* 2 EXISTS"}, "[READ-WRITE] SELECT completed."),
+		}})
+		mustLogin(t, c)
+		ctx := context.Background()
+		ro, err := c.SelectMailbox(ctx, "INBOX", &SelectOptions{ReadOnly: true})
+		if err != nil || !ro.ReadOnly {
+			t.Fatalf("examine: %+v %v", ro, err)
+		}
+		rw, err := c.SelectMailbox(ctx, "Drafts", nil)
+		if err != nil || rw.ReadOnly {
+			t.Fatalf("select after examine: %+v %v", rw, err)
+		}
+	})
+}
+
 // TestImaplib_test_uid_unknown_command_reports_command: an unknown UID command
 // is refused before the state check, naming the command, and nothing is sent.
 func TestImaplib_test_uid_unknown_command_reports_command(t *testing.T) {

@@ -91,6 +91,11 @@ func (c *Client) SelectMailbox(ctx context.Context, mailbox string, opts *Select
 	}
 	c.mu.Lock()
 	c.readOnly = o.ReadOnly
+	// A previous EXAMINE's READ-ONLY (or SELECT's READ-WRITE) describes the
+	// mailbox being left: kept, it would fail this read-write SELECT before it
+	// is sent. The other untagged responses stay for Response (imaplib style).
+	delete(c.untagged, "READ-ONLY")
+	delete(c.untagged, "READ-WRITE")
 	c.resetSelLocked()
 	c.mu.Unlock()
 	res := &Selected{}
