@@ -90,14 +90,9 @@ export async function probe(wsUrl: string): Promise<FailureReason> {
     if (typeof AbortSignal.timeout === "function") o.signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
     return f(u.href, o);
   };
-  try {
-    return (await get("cors")).status === 503 ? "bridge_draining" : "bridge_busy";
-  } catch {
-    try {
-      await get("no-cors");
-      return "origin_refused";
-    } catch {
-      return "bridge_down";
-    }
-  }
+  const cors = () => get("cors").then((r) => (r.status === 503 ? "bridge_draining" : "bridge_busy"), () => "" as const);
+  // Reached without CORS but not with it: the origin is refused — unless the
+  // bridge came back between the two, so CORS is asked once more (a final
+  // origin_refused on a restart race left clients down for good in the storm).
+  return (await cors()) || get("no-cors").then(async () => (await cors()) || "origin_refused", () => "bridge_down");
 }

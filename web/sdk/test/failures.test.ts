@@ -110,11 +110,15 @@ test("session limit: slow retries, then open resets nothing it should not", asyn
 
 test("a socket that never opened is diagnosed through /readyz", async () => {
   const realFetch = globalThis.fetch;
-  type Answer = "ok" | "draining" | "cors" | "down";
+  // "back": down for the first (CORS) request, up from the second on — the
+  // bridge restarting between the probe's requests must not read as a
+  // refused origin (a final state).
+  type Answer = "ok" | "draining" | "cors" | "down" | "back";
   let answer: Answer = "ok";
   const asked: string[] = [];
   globalThis.fetch = (async (url: string, init?: RequestInit) => {
     asked.push(`${init?.mode} ${url}`);
+    if (answer === "back" && asked.length === 1) throw new TypeError("Failed to fetch");
     if (answer === "down" || (answer === "cors" && init?.mode === "cors")) throw new TypeError("Failed to fetch");
     return new Response("", { status: answer === "draining" ? 503 : 200 });
   }) as typeof fetch;
@@ -124,6 +128,7 @@ test("a socket that never opened is diagnosed through /readyz", async () => {
       ["draining", "bridge_draining", "reconnecting"],
       ["cors", "origin_refused", "failed"],
       ["down", "bridge_down", "reconnecting"],
+      ["back", "bridge_busy", "reconnecting"],
     ];
     for (const [a, want, state] of table) {
       answer = a;
