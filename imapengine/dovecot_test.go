@@ -60,6 +60,19 @@ func forLiveKinds(t *testing.T, network bool, f func(t *testing.T, s *dovecottes
 	}
 }
 
+// forStreamKind runs f on Dovecot's preauthenticated stdio kind only: the
+// suites that moved to servers_*_test.go (every server over plain, STARTTLS
+// and TLS) keep the stdio mode here, which only the Dovecot fixture offers.
+func forStreamKind(t *testing.T, f func(t *testing.T, s *dovecottest.Server, k liveKind)) {
+	t.Helper()
+	s := dovecottest.Start(t)
+	for _, k := range liveKinds {
+		if k.stream {
+			t.Run(k.name, func(t *testing.T) { f(t, s, k) })
+		}
+	}
+}
+
 // liveCtx returns a context bounded by liveTimeout and ended with the test.
 func liveCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), liveTimeout)
@@ -616,9 +629,10 @@ func TestDovecot_QuotaACLMetadata(t *testing.T) {
 }
 
 // TestDovecot_Enable covers ENABLE CONDSTORE (MODSEQ in FETCH and
-// HIGHESTMODSEQ on select) and ENABLE QRESYNC.
+// HIGHESTMODSEQ on select) and ENABLE QRESYNC over the stdio kind; the
+// network kinds on every server: TestServers_Enable.
 func TestDovecot_Enable(t *testing.T) {
-	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+	forStreamKind(t, func(t *testing.T, s *dovecottest.Server, k liveKind) {
 		ctx := liveCtx(t)
 		c, _ := liveUser(t, s, k)
 		liveOK(t, "append")(c.Append(ctx, "", "", time.Time{}, liveMsg1))
@@ -645,9 +659,10 @@ func TestDovecot_Enable(t *testing.T) {
 
 // TestDovecot_Idle: while one connection idles, a second delivers two messages
 // and then expunges one; the idler sees EXISTS and EXPUNGE (VANISHED with the
-// UID after ENABLE QRESYNC).
+// UID after ENABLE QRESYNC), over the stdio kind; the network kinds on every
+// server: TestServers_Idle.
 func TestDovecot_Idle(t *testing.T) {
-	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+	forStreamKind(t, func(t *testing.T, s *dovecottest.Server, k liveKind) {
 		for _, qresync := range []bool{false, true} {
 			ctx := liveCtx(t)
 			user, pw := s.NewUser(t)

@@ -385,7 +385,9 @@ func (c *Client) FetchMessages(ctx context.Context, set, items string, opts *Fet
 
 // SearchUIDs runs UID SEARCH with the given criteria (each sent as given, e.g.
 // "UNSEEN", "SINCE 1-Feb-2026"), using ESEARCH (RFC 4731) when offered so the
-// result stays compact ranges.
+// result stays compact ranges. Without ESEARCH (Courier) the plain SEARCH
+// numbers are in All and, compacted into ranges, in AllSet too (UID set), so
+// AllUIDs means the same on every server.
 func (c *Client) SearchUIDs(ctx context.Context, criteria ...string) (*imap.SearchData, error) {
 	esearch := c.HasCapability("ESEARCH")
 	var sd *imap.SearchData
@@ -408,7 +410,28 @@ func (c *Client) SearchUIDs(ctx context.Context, criteria ...string) (*imap.Sear
 	if sd == nil {
 		sd = &imap.SearchData{UID: true}
 	}
+	if !sd.ESEARCH {
+		sd.UID = true
+		sd.AllSet = uidRanges(sd.All)
+	}
 	return sd, nil
+}
+
+// uidRanges returns nums sorted, without duplicates and 0, as ranges.
+func uidRanges(nums []uint32) []imap.NumRange {
+	s := slices.Compact(slices.Sorted(slices.Values(nums)))
+	var out []imap.NumRange
+	for _, n := range s {
+		if n == 0 {
+			continue
+		}
+		if k := len(out); k > 0 && out[k-1].Stop+1 == n {
+			out[k-1].Stop = n
+			continue
+		}
+		out = append(out, imap.NumRange{Start: n, Stop: n})
+	}
+	return out
 }
 
 // SyncUIDs learns the UID of every message in the selected mailbox (one UID
