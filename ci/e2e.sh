@@ -54,6 +54,17 @@ if [[ -z ${IMAPBRIDGE_CYRUS_PLAIN:-} ]]; then
 	bash e2e/servers/cyrus.sh start >&2
 	eval "$(bash e2e/servers/cyrus.sh env)"
 fi
+# Courier for tests/servers_resync.test.mjs (the SDK's resync on Cyrus and
+# Courier, issue 14), likewise.
+if [[ -z ${IMAPBRIDGE_COURIER_PLAIN:-} ]]; then
+	courier_dir=$(mktemp -d /tmp/imapbridge-e2e-courier.XXXXXX)
+	chmod 755 "$courier_dir"
+	export IMAPBRIDGE_COURIER_DIR="$courier_dir/courier"
+	prev_trap=$(trap -p EXIT | sed "s/^trap -- '\(.*\)' EXIT$/\1/")
+	trap 'cd "'"$PWD"'"; bash e2e/servers/courier.sh stop || true; rm -rf "$courier_dir"; '"$prev_trap" EXIT
+	bash e2e/servers/courier.sh start >&2
+	eval "$(bash e2e/servers/courier.sh env)"
+fi
 
 # One file at a time: the Dovecot restart must not hit another file's page,
 # and the latency samples are taken on a quiet machine.

@@ -79,7 +79,8 @@ export class ImapClient {
   /**
    * command sends one command (without tag and CRLF) and resolves with its
    * untagged lines when the server answers OK; NO or BAD reject with ImapError.
-   * A literal argument is sent as a non-synchronizing LITERAL+ ({n+}).
+   * A literal argument is sent synchronizing ({n}, then the data after the
+   * server's "+"): Courier offers no LITERAL+ and answered {n+} with NO.
    */
   async command(text, literal) {
     return (await this.#run(text, literal)).lines;
@@ -97,7 +98,13 @@ export class ImapClient {
     const deadline = Date.now() + IMAP_TIMEOUT_MS;
     if (literal !== undefined) {
       const body = Buffer.isBuffer(literal) ? literal : Buffer.from(literal);
-      this.#sock.write(Buffer.concat([Buffer.from(`${tag} ${text} {${body.length}+}\r\n`), body, Buffer.from('\r\n')]));
+      this.#sock.write(`${tag} ${text} {${body.length}}\r\n`);
+      for (;;) {
+        const line = await this.#readLine(deadline);
+        if (line.startsWith('+')) break;
+        if (line.startsWith(tag + ' ')) throw new ImapError(`${text.split(' ')[0]}: ${line}`, line.slice(tag.length + 1).split(' ')[0].toUpperCase());
+      }
+      this.#sock.write(Buffer.concat([body, Buffer.from('\r\n')]));
     } else {
       this.#sock.write(`${tag} ${text}\r\n`);
     }
