@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -143,15 +144,41 @@ func relayCases(box string) []relayCase {
 // runRelaySuite relays every allow-listed imaplib command on a logged-in
 // session and checks the answers; dev selects the devserver's expectations.
 func runRelaySuite(t *testing.T, c *wsClient, box string, dev bool) {
+	runRelay(t, c, box, func(rc relayCase) string {
+		if dev && rc.dev != "" {
+			return rc.dev
+		}
+		return rc.typ
+	}, nil)
+}
+
+// runRelaySuiteOn is runRelaySuite on a server of internal/imapservers:
+// over (keyed by relayKey) holds the answers that differ from Dovecot's
+// ("-": not sent there), checks the data checks that differ.
+func runRelaySuiteOn(t *testing.T, c *wsClient, box string, over map[string]string, checks map[string]func(*testing.T, []any)) {
+	runRelay(t, c, box, func(rc relayCase) string {
+		if w, ok := over[relayKey(rc)]; ok {
+			return w
+		}
+		return rc.typ
+	}, checks)
+}
+
+// relayKey names a relay case: its command and arguments.
+func relayKey(rc relayCase) string {
+	return strings.TrimSpace(rc.cmd + " " + strings.Trim(fmt.Sprint(rc.args), "[]"))
+}
+
+func runRelay(t *testing.T, c *wsClient, box string, wantOf func(relayCase) string, checks map[string]func(*testing.T, []any)) {
 	seen := map[string]bool{}
 	for _, rc := range relayCases(box) {
 		seen[rc.cmd] = true
-		want := rc.typ
-		if dev && rc.dev == "-" {
+		want := wantOf(rc)
+		if want == "-" {
 			continue
 		}
-		if dev && rc.dev != "" {
-			want = rc.dev
+		if ck, ok := checks[relayKey(rc)]; ok {
+			rc.check = ck
 		}
 		req := map[string]any{"op": "imaplib", "cmd": rc.cmd}
 		if rc.args != nil {
@@ -167,7 +194,7 @@ func runRelaySuite(t *testing.T, c *wsClient, box string, dev bool) {
 			t.Fatalf("%s %v: %s", rc.cmd, rc.args, f)
 		}
 		if got := f.str("typ"); got != want {
-			t.Fatalf("%s %v: typ %q, want %q: %s", rc.cmd, rc.args, got, want, f)
+			t.Fatalf("%s: typ %q, want %q: %s", relayKey(rc), got, want, f)
 		}
 		data := list(f.m["data"])
 		if f.m["data"] == nil {

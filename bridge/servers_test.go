@@ -1,8 +1,10 @@
 package bridge
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/imapbridge/imapbridge/auth"
@@ -184,6 +186,62 @@ func TestServersSpecialUse(t *testing.T) {
 			if got != want {
 				t.Errorf("specialUse of %s = %v, want %v (list %v)", sent, got, want, r)
 			}
+		})
+	}
+}
+
+// serverRelayOver are the imaplib relay answers of Cyrus and Courier that
+// differ from Dovecot's (relay_test.go's relayCases), each a documented
+// server behaviour (docs/compatibility.md), keyed by relayKey.
+var serverRelayOver = map[string]map[string]string{
+	// UID EXPUNGE in a mailbox opened with EXAMINE: Cyrus refuses (read-only).
+	// GETQUOTA of Dovecot's root name: Cyrus' root is the user's INBOX.
+	imapservers.Cyrus: {"uid expunge 1:*": "NO", "getquota User quota": "NO"},
+	// Courier answers NO to commands it does not offer (ID, MOVE, UNSELECT)
+	// and to an unknown search key (Dovecot and Cyrus: BAD, imaplib's error).
+	imapservers.Courier: {"id name imapbridge-test": "NO", "search <nil> NOTAKEY": "NO",
+		"move 3 INBOX.Relay": "NO", "uid move 2 INBOX.Relay": "NO", "unselect": "NO", "partial 1 BODY[TEXT] 0 3": "NO",
+		"uid expunge 1:*": "NO"},
+}
+
+// serverRelayChecks are the data checks that differ from Dovecot's: on
+// Courier the two MOVEs were refused, so the target holds the two copies.
+var serverRelayChecks = map[string]map[string]func(*testing.T, []any){
+	imapservers.Courier: {"examine INBOX.Relay": func(t *testing.T, data []any) {
+		if len(data) != 1 || data[0] != "2" {
+			t.Errorf("examine after the refused moves: %v, want [2]", data)
+		}
+	},
+		// No maildirsize quota configured: root "ROOT" without resources,
+		// and any root name answers with no resources.
+		"getquotaroot INBOX": func(t *testing.T, data []any) {
+			if got := fmt.Sprint(data); len(data) != 2 || !strings.Contains(got, "ROOT") || strings.Contains(got, "STORAGE") {
+				t.Errorf("getquotaroot: %v, want the ROOT root without resources", data)
+			}
+		},
+		"getquota User quota": func(t *testing.T, data []any) {
+			if got := fmt.Sprint(data); strings.Contains(got, "STORAGE") {
+				t.Errorf("getquota: %v, want no resources", data)
+			}
+		},
+	},
+}
+
+// TestServersRelay relays every allow-listed imaplib command to Cyrus and
+// Courier (Dovecot: TestDovecotRelay), in the server's personal namespace;
+// where the server answers otherwise than Dovecot, the other answer is
+// asserted.
+func TestServersRelay(t *testing.T) {
+	t.Parallel()
+	for _, s := range imapservers.All(t) {
+		if s.Name == imapservers.Dovecot {
+			continue // TestDovecotRelay, same cases
+		}
+		h := serverHarness(t, s)
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			c, _, _ := openServer(t, h, s, "tls")
+			runRelaySuiteOn(t, c, s.Mailbox("Relay"), serverRelayOver[s.Name], serverRelayChecks[s.Name])
 		})
 	}
 }
