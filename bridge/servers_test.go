@@ -198,7 +198,7 @@ var serverRelayOver = map[string]map[string]string{
 	// GETQUOTA of Dovecot's root name: Cyrus' root is the user's INBOX.
 	imapservers.Cyrus: {"uid expunge 1:*": "NO", "getquota User quota": "NO"},
 	// Courier answers NO to commands it does not offer (ID, MOVE, UNSELECT)
-	// and to an unknown search key (Dovecot and Cyrus: BAD, imaplib's error).
+	// and to a search key it does not know (Dovecot and Cyrus: BAD, imaplib's error).
 	imapservers.Courier: {"id name imapbridge-test": "NO", "search <nil> NOTAKEY": "NO",
 		"move 3 INBOX.Relay": "NO", "uid move 2 INBOX.Relay": "NO", "unselect": "NO", "partial 1 BODY[TEXT] 0 3": "NO",
 		"uid expunge 1:*": "NO"},
