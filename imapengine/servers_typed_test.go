@@ -1,0 +1,119 @@
+package imapengine
+
+// The typed message operations on every server of internal/imapservers over
+// plain, STARTTLS and TLS. Without CONDSTORE (Courier) the conditional STORE
+// is refused with ErrNotSupported before sending and no MODSEQ is fetched;
+// without MOVE the typed move is COPY + STORE + UID EXPUNGE; without ESEARCH
+// the plain SEARCH answer fills the same SearchData.
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/imapbridge/imapbridge/imapengine/imap"
+	"github.com/imapbridge/imapbridge/internal/imapservers"
+)
+
+// TestServers_TypedMessages: UIDPLUS (APPENDUID, COPYUID), MOVE or its
+// fallback, ESEARCH or SEARCH, StoreFlags (with UNCHANGEDSINCE where
+// CONDSTORE is offered), ExpungeUIDs, MailboxStatus and parsed envelopes and
+// body structures (TestDovecot_TypedMessages on every server).
+func TestServers_TypedMessages(t *testing.T) {
+	forServers(t, func(t *testing.T, s *imapservers.Server, k netKind) {
+		ctx := liveCtx(t)
+		c, _ := srvUser(t, s, k)
+		condstore := s.Offers("CONDSTORE")
+		kept := s.Mailbox("Kept")
+		liveOK(t, "create")(c.Create(ctx, kept))
+		var uids []imap.UID
+		for i, m := range [][]byte{liveMsg1, liveMsg2, liveMsg3} {
+			au := mustT[*imap.AppendUID](t, "append")(c.AppendMessage(ctx, "INBOX", []imap.Flag{imap.FlagSeen}, liveDate, m))
+			if au == nil || au.UID != imap.UID(i+1) || au.UIDValidity == 0 {
+				t.Fatalf("%s: APPENDUID = %+v", s.Name, au)
+			}
+			uids = append(uids, au.UID)
+		}
+		sel := mustT[*Selected](t, "select")(c.SelectMailbox(ctx, "INBOX", &SelectOptions{CondStore: condstore}))
+		if sel.Exists != 3 {
+			t.Fatalf("exists = %d", sel.Exists)
+		}
+		if (sel.HighestModSeq != 0) != condstore {
+			t.Errorf("%s: HIGHESTMODSEQ %d with CONDSTORE offered %v", s.Name, sel.HighestModSeq, condstore)
+		}
+		sd := mustT[*imap.SearchData](t, "search")(c.SearchUIDs(ctx, "ALL"))
+		if sd.ESEARCH != s.Offers("ESEARCH") || sd.AllUIDs().String() != "1:3" || sd.ESEARCH && sd.Count != 3 {
+			t.Errorf("%s: SEARCH ALL = %+v", s.Name, sd)
+		}
+		sd = mustT[*imap.SearchData](t, "search subject")(c.SearchUIDs(ctx, "SUBJECT", `"Zebra"`))
+		if got := sd.AllUIDs().String(); got != "3" {
+			t.Errorf("%s: SEARCH SUBJECT Zebra = %q", s.Name, got)
+		}
+		sd = mustT[*imap.SearchData](t, "search none")(c.SearchUIDs(ctx, "SUBJECT", `"nothing-matches"`))
+		if sd.Count != 0 || len(sd.AllUIDs()) != 0 {
+			t.Errorf("%s: empty SEARCH = %+v", s.Name, sd)
+		}
+		items := "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+		if condstore {
+			items = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ)"
+		}
+		msgs := mustT[[]*imap.Message](t, "fetch")(c.FetchMessages(ctx, "1:3", items, &FetchOptions{UID: true}))
+		if len(msgs) != 3 {
+			t.Fatalf("fetched %d messages", len(msgs))
+		}
+		for i, m := range msgs {
+			if m.Err != nil || m.UID != uids[i] || !m.HasSize || m.Size == 0 || !m.InternalDate.Equal(liveDate) ||
+				m.Envelope == nil || m.BodyStructure == nil || !slices.Equal(flagStrings(m.Flags), []string{`\Seen`}) ||
+				(m.ModSeq != 0) != condstore {
+				t.Errorf("%s: message %d = %+v", s.Name, i+1, m)
+			}
+		}
+		if env := msgs[0].Envelope; env != nil && (env.Subject != "Hello world" || len(env.From) != 1 || env.From[0].Addr() != "alice@example.org") {
+			t.Errorf("%s: envelope 1 = %+v", s.Name, env)
+		}
+		if bs := msgs[2].BodyStructure; bs != nil && (!bs.IsMultipart() || len(bs.Parts) != 2 || bs.Parts[1].Filename() != "report.pdf" || bs.Parts[1].PartNumber != "2") {
+			t.Errorf("%s: bodystructure 3 = %+v", s.Name, bs)
+		}
+		body := mustT[[]*imap.Message](t, "fetch body")(c.FetchMessages(ctx, "2", "(BODY.PEEK[TEXT])", &FetchOptions{UID: true}))
+		if len(body) != 1 || body[0].Section("TEXT") == nil || string(body[0].Section("TEXT").Data) != "Viele Grüße aus Köln\r\n" {
+			t.Errorf("%s: BODY[TEXT] = %+v", s.Name, body)
+		}
+
+		st := mustT[*StoreResult](t, "store")(c.StoreFlags(ctx, "1", "+FLAGS", []imap.Flag{imap.FlagFlagged}, 0))
+		if len(st.Messages) != 1 || !slices.Contains(st.Messages[0].Flags, imap.FlagFlagged) {
+			t.Errorf("%s: store = %+v", s.Name, st.Messages)
+		}
+		if condstore {
+			st = mustT[*StoreResult](t, "conditional store")(c.StoreFlags(ctx, "1:2", "+FLAGS.SILENT", []imap.Flag{"$Work"}, msgs[1].ModSeq))
+			if st.Modified != "1" {
+				t.Errorf("%s: UNCHANGEDSINCE: MODIFIED %q, want 1 (flagged since)", s.Name, st.Modified)
+			}
+		} else if _, err := c.StoreFlags(ctx, "1:2", "+FLAGS.SILENT", []imap.Flag{"$Work"}, 5); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%s: UNCHANGEDSINCE without CONDSTORE = %v, want ErrNotSupported", s.Name, err)
+		}
+
+		cu := mustT[*imap.CopyUID](t, "copy")(c.CopyMessages(ctx, "1:2", kept))
+		if cu == nil || cu.Source.String() != "1:2" || cu.Dest.String() != "1:2" {
+			t.Errorf("%s: COPYUID = %+v", s.Name, cu)
+		}
+		mv := mustT[*imap.CopyUID](t, "move")(c.MoveMessages(ctx, "3", kept))
+		if mv == nil || mv.Source.String() != "3" || mv.Dest.String() != "3" {
+			t.Errorf("%s: move COPYUID = %+v (MOVE offered: %v)", s.Name, mv, s.Offers("MOVE"))
+		}
+		if c.MailboxSize() != 2 {
+			t.Errorf("%s: MailboxSize after move = %d", s.Name, c.MailboxSize())
+		}
+		mustT[*StoreResult](t, "delete")(c.StoreFlags(ctx, "1:2", "+FLAGS.SILENT", []imap.Flag{imap.FlagDeleted}, 0))
+		if err := c.ExpungeUIDs(ctx, "2"); err != nil {
+			t.Fatalf("UID EXPUNGE: %v", err)
+		}
+		left := mustT[*imap.SearchData](t, "search left")(c.SearchUIDs(ctx, "ALL"))
+		if left.AllUIDs().String() != "1" {
+			t.Errorf("%s: after UID EXPUNGE 2: %v, want UID 1 kept (deleted but not expunged)", s.Name, left.AllUIDs())
+		}
+		stat := mustT[*imap.StatusData](t, "status")(c.MailboxStatus(ctx, kept, "MESSAGES", "UIDNEXT", "UNSEEN"))
+		if stat.Mailbox != kept || stat.Messages != 3 || stat.UIDNext != 4 || stat.Unseen != 0 {
+			t.Errorf("%s: STATUS %s = %+v", s.Name, kept, stat)
+		}
+	})
+}
