@@ -117,3 +117,75 @@ func TestServers_TypedMessages(t *testing.T) {
 		}
 	})
 }
+
+// TestServers_TypedQResync: a select with QRESYNC after another connection
+// flagged one message and expunged another reports the expunged UID as
+// vanished and the flagged one as changed, and FETCH CHANGEDSINCE … VANISHED
+// gives a VANISHED (EARLIER) event (TestDovecot_TypedQResync on every server).
+// Without QRESYNC (Courier) the select is a plain SELECT with nothing
+// vanished or changed reported, CHANGEDSINCE is refused with ErrNotSupported,
+// and the documented fallback, a full UID SEARCH ALL, shows the expunge.
+func TestServers_TypedQResync(t *testing.T) {
+	forServers(t, func(t *testing.T, s *imapservers.Server, k netKind) {
+		ctx := liveCtx(t)
+		user, pw := s.NewUser(t)
+		log := &eventLog{}
+		c := srvConnect(t, s, k, user, pw, &Options{OnEvent: log.on})
+		appendThree(t, c, "INBOX")
+		qresync := s.Offers("QRESYNC")
+		before := mustT[*Selected](t, "select")(c.SelectMailbox(ctx, "INBOX", &SelectOptions{CondStore: s.Offers("CONDSTORE")}))
+		other := srvConnect(t, s, netKinds[0], user, pw, &Options{})
+		mustT[*Selected](t, "other select")(other.SelectMailbox(ctx, "INBOX", nil))
+		mustT[*StoreResult](t, "other flag")(other.StoreFlags(ctx, "2", "+FLAGS.SILENT", []imap.Flag{imap.FlagFlagged}, 0))
+		mustT[*StoreResult](t, "other delete")(other.StoreFlags(ctx, "1", "+FLAGS.SILENT", []imap.Flag{imap.FlagDeleted}, 0))
+		if err := other.ExpungeUIDs(ctx, "1"); err != nil {
+			t.Fatalf("other expunge: %v", err)
+		}
+		// Leave INBOX (ENABLE QRESYNC needs the AUTH state): UNSELECT where
+		// offered, else CLOSE, which expunges nothing more (UID 1 is gone).
+		if s.Offers("UNSELECT") {
+			mustT[Result](t, "unselect")(c.Unselect(ctx))
+		} else {
+			liveOK(t, "close")(c.CloseMailbox(ctx))
+		}
+
+		q := &QResync{UIDValidity: before.UIDValidity, ModSeq: before.HighestModSeq, KnownUIDs: "1:3"}
+		sel := mustT[*Selected](t, "qresync select")(c.SelectMailbox(ctx, "INBOX", &SelectOptions{QResync: q}))
+		if sel.Exists != 2 {
+			t.Errorf("%s: exists after the expunge = %d", s.Name, sel.Exists)
+		}
+		if !qresync {
+			if len(sel.Vanished) != 0 || len(sel.Changed) != 0 || sel.HighestModSeq != 0 {
+				t.Errorf("%s: without QRESYNC: vanished %v changed %v modseq %d", s.Name, sel.Vanished, sel.Changed, sel.HighestModSeq)
+			}
+			if _, err := c.FetchMessages(ctx, "1:*", "(UID FLAGS)", &FetchOptions{UID: true, ChangedSince: 1}); !errors.Is(err, ErrNotSupported) {
+				t.Errorf("%s: CHANGEDSINCE without CONDSTORE = %v, want ErrNotSupported", s.Name, err)
+			}
+			if all := mustT[*imap.SearchData](t, "fallback search")(c.SearchUIDs(ctx, "ALL")); all.AllUIDs().String() != "2:3" {
+				t.Errorf("%s: fallback UID SEARCH ALL = %v, want 2:3", s.Name, all.AllUIDs())
+			}
+			return
+		}
+		if len(sel.Vanished) != 1 || sel.Vanished[0].String() != "1" {
+			t.Errorf("%s: Vanished = %v, want [1]", s.Name, sel.Vanished)
+		}
+		if len(sel.Changed) != 1 || sel.Changed[0].UID != 2 || !slices.Contains(sel.Changed[0].Flags, imap.FlagFlagged) ||
+			sel.Changed[0].ModSeq <= before.HighestModSeq {
+			t.Errorf("%s: Changed = %+v, want UID 2 flagged", s.Name, sel.Changed)
+		}
+		if sel.HighestModSeq <= before.HighestModSeq {
+			t.Errorf("%s: selected = %+v", s.Name, sel.SelectData)
+		}
+		changed := mustT[[]*imap.Message](t, "changedsince")(c.FetchMessages(ctx, "1:*", "(UID FLAGS)",
+			&FetchOptions{UID: true, ChangedSince: before.HighestModSeq}))
+		if len(changed) != 1 || changed[0].UID != 2 || changed[0].ModSeq == 0 {
+			t.Errorf("%s: CHANGEDSINCE = %+v, want UID 2 with its MODSEQ", s.Name, changed)
+		}
+		mustT[[]*imap.Message](t, "vanished")(c.FetchMessages(ctx, "1:3", "(FLAGS)",
+			&FetchOptions{UID: true, ChangedSince: before.HighestModSeq, Vanished: true}))
+		e := log.waitFor(t, "vanished earlier", func(e Event) bool { return e.Kind == EventVanished })
+		if !e.Vanished.Earlier || e.Vanished.UIDs.String() != "1" {
+			t.Errorf("%s: VANISHED event = %+v", s.Name, e.Vanished)
+		}
+	})
+}
