@@ -7,9 +7,13 @@ package imapengine
 // the plain SEARCH answer fills the same SearchData.
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapbridge/imapbridge/imapengine/imap"
 	"github.com/imapbridge/imapbridge/internal/imapservers"
@@ -186,6 +190,38 @@ func TestServers_TypedQResync(t *testing.T) {
 		e := log.waitFor(t, "vanished earlier", func(e Event) bool { return e.Kind == EventVanished })
 		if !e.Vanished.Earlier || e.Vanished.UIDs.String() != "1" {
 			t.Errorf("%s: VANISHED event = %+v", s.Name, e.Vanished)
+		}
+	})
+}
+
+// TestServers_Literals: an APPEND (typed and imaplib) sends non-synchronizing
+// literals ({n+}, no continuation) where LITERAL+ is offered, and waits for
+// the server's "+" with synchronizing literals where it is not (Courier);
+// both messages arrive byte for byte (TestDovecot_LiteralPlus on every
+// server).
+func TestServers_Literals(t *testing.T) {
+	forServers(t, func(t *testing.T, s *imapservers.Server, k netKind) {
+		ctx := liveCtx(t)
+		user, pw := s.NewUser(t)
+		var trace syncBuffer
+		logger := slog.New(slog.NewTextHandler(&trace, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c := srvConnect(t, s, k, user, pw, &Options{Logger: logger, Debug: 4})
+		if c.HasCapability("LITERAL+") != s.Offers("LITERAL+") {
+			t.Fatalf("%s: LITERAL+ advertised %v, the table says %v", s.Name, c.HasCapability("LITERAL+"), s.Offers("LITERAL+"))
+		}
+		mustT[*imap.AppendUID](t, "append")(c.AppendMessage(ctx, "INBOX", nil, time.Time{}, liveMsg2))
+		liveOK(t, "append imaplib")(c.Append(ctx, "INBOX", "", time.Time{}, liveMsg1))
+		c.Shutdown()
+		out := trace.String()
+		plus, cont := strings.Count(out, "+}"), strings.Count(out, `line="+`)
+		if s.Offers("LITERAL+") && (plus != 2 || cont != 0) || !s.Offers("LITERAL+") && (plus != 0 || cont < 2) {
+			t.Errorf("%s: %d non-synchronizing literals and %d continuations (LITERAL+ offered: %v):\n%s", s.Name, plus, cont, s.Offers("LITERAL+"), out)
+		}
+		c2 := srvConnect(t, s, netKinds[0], user, pw, &Options{})
+		mustT[*Selected](t, "select")(c2.SelectMailbox(ctx, "INBOX", nil))
+		got := mustT[[]*imap.Message](t, "fetch")(c2.FetchMessages(ctx, "1:2", "(BODY.PEEK[])", nil))
+		if len(got) != 2 || !bytes.Equal(got[0].Section("").Data, liveMsg2) || !bytes.Equal(got[1].Section("").Data, liveMsg1) {
+			t.Errorf("%s: appended messages differ: %+v", s.Name, got)
 		}
 	})
 }
