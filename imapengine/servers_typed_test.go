@@ -225,3 +225,50 @@ func TestServers_Literals(t *testing.T) {
 		}
 	})
 }
+
+// TestServers_TypedEnable: EnableExtensions enables exactly what the server
+// offers of CONDSTORE and QRESYNC (nothing, and nothing sent, on Courier);
+// SelectMailbox then reports HIGHESTMODSEQ where CONDSTORE is offered and
+// FETCH MODSEQ is parsed; EXAMINE is read-only everywhere.
+func TestServers_TypedEnable(t *testing.T) {
+	forServers(t, func(t *testing.T, s *imapservers.Server, k netKind) {
+		ctx := liveCtx(t)
+		c, _ := srvUser(t, s, k)
+		got := mustT[[]string](t, "enable")(c.EnableExtensions(ctx, "CONDSTORE", "QRESYNC", "XNOTOFFERED"))
+		slices.Sort(got)
+		var want []string
+		for _, x := range []string{"CONDSTORE", "QRESYNC"} {
+			if s.Offers(x) {
+				want = append(want, x)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: enabled %q, want %q", s.Name, got, want)
+		}
+		condstore := s.Offers("CONDSTORE")
+		mustT[*imap.AppendUID](t, "append")(c.AppendMessage(ctx, "INBOX", nil, time.Time{}, liveMsg1))
+		sel := mustT[*Selected](t, "select")(c.SelectMailbox(ctx, "INBOX", &SelectOptions{CondStore: true}))
+		// Courier 5.0 sends no OK [UIDNEXT] on SELECT (RFC 3501 §6.3.1 lists
+		// it as required): UIDNext stays 0, "not sent"; STATUS has it.
+		wantNext := imap.UID(2)
+		if s.Name == imapservers.Courier {
+			wantNext = 0
+			if st := mustT[*imap.StatusData](t, "status")(c.MailboxStatus(ctx, "INBOX", "UIDNEXT")); st.UIDNext != 2 {
+				t.Errorf("%s: STATUS UIDNEXT = %d, want 2", s.Name, st.UIDNext)
+			}
+		}
+		if sel.Exists != 1 || (sel.HighestModSeq != 0) != condstore || sel.UIDValidity == 0 || sel.UIDNext != wantNext || sel.ReadOnly {
+			t.Errorf("%s: selected = %+v", s.Name, sel.SelectData)
+		}
+		if condstore {
+			msgs := mustT[[]*imap.Message](t, "fetch")(c.FetchMessages(ctx, "1", "(UID MODSEQ)", nil))
+			if len(msgs) != 1 || msgs[0].UID != 1 || msgs[0].ModSeq == 0 || msgs[0].ModSeq > sel.HighestModSeq {
+				t.Errorf("%s: fetch MODSEQ = %+v", s.Name, msgs)
+			}
+		}
+		ro := mustT[*Selected](t, "examine")(c.SelectMailbox(ctx, "INBOX", &SelectOptions{ReadOnly: true}))
+		if !ro.ReadOnly || c.State() != StateSelected {
+			t.Errorf("%s: examine: read-only %v, state %s", s.Name, ro.ReadOnly, c.State())
+		}
+	})
+}
