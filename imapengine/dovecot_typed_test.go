@@ -64,7 +64,8 @@ func flagStrings(fl []imap.Flag) []string {
 // TestDovecot_TypedEnable: EnableExtensions enables CONDSTORE and QRESYNC and
 // SelectMailbox then reports HIGHESTMODSEQ; FETCH MODSEQ is parsed.
 func TestDovecot_TypedEnable(t *testing.T) {
-	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+	// The stdio kind here; the network kinds on every server: TestServers_TypedEnable.
+	forStreamKind(t, func(t *testing.T, s *dovecottest.Server, k liveKind) {
 		ctx := liveCtx(t)
 		c, _ := liveUser(t, s, k)
 		got := mustT[[]string](t, "enable")(c.EnableExtensions(ctx, "CONDSTORE", "QRESYNC", "XNOTOFFERED"))
@@ -94,7 +95,8 @@ func TestDovecot_TypedEnable(t *testing.T) {
 // the changed message, and with Vanished the expunged UID reaches OnEvent as
 // VANISHED (EARLIER).
 func TestDovecot_TypedQResync(t *testing.T) {
-	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+	// The stdio kind here; the network kinds on every server: TestServers_TypedQResync.
+	forStreamKind(t, func(t *testing.T, s *dovecottest.Server, k liveKind) {
 		ctx := liveCtx(t)
 		user, pw := s.NewUser(t)
 		log := &eventLog{}
@@ -142,7 +144,8 @@ func TestDovecot_TypedQResync(t *testing.T) {
 // StoreFlags with UNCHANGEDSINCE, ExpungeUIDs, MailboxStatus and parsed
 // envelopes and body structures.
 func TestDovecot_TypedMessages(t *testing.T) {
-	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+	// The stdio kind here; the network kinds on every server: TestServers_TypedMessages.
+	forStreamKind(t, func(t *testing.T, s *dovecottest.Server, k liveKind) {
 		ctx := liveCtx(t)
 		c, _ := liveUser(t, s, k)
 		for _, capa := range []string{"UIDPLUS", "MOVE", "ESEARCH", "CONDSTORE"} {
@@ -284,7 +287,8 @@ func (s *syncBuffer) String() string {
 // literal as {N+} at once: the trace shows no continuation request from the
 // server, and the message arrives intact.
 func TestDovecot_LiteralPlus(t *testing.T) {
-	forLiveKinds(t, false, func(t *testing.T, s *dovecottest.Server, k liveKind) {
+	// The stdio kind here; the network kinds on every server: TestServers_Literals.
+	forStreamKind(t, func(t *testing.T, s *dovecottest.Server, k liveKind) {
 		ctx := liveCtx(t)
 		user, pw := s.NewUser(t)
 		var trace syncBuffer
