@@ -82,7 +82,7 @@ var Features = []Feature{
 		"imapengine TestImaplib_test_enable_raises_error_if_no_capability (scripted server)"},
 	{"mailbox annotations", "METADATA", false,
 		"the server's refusal: GetMetadata returns its *StatusError (getmetadata relay: its NO/BAD)",
-		"imapengine TestServers_Refusals/courier, TestDovecot_QuotaACLMetadata"},
+		"imapengine TestServers_TypedMetadata (all three), TestServers_Refusals/courier, TestDovecot_QuotaACLMetadata"},
 	{"server-side notifications (NOTIFY)", "NOTIFY", false,
 		"Notify fails with ErrNotSupported; the bridge watches the selected mailbox with IDLE",
 		"imapengine TestServers_Refusals/cyrus, /courier"},
