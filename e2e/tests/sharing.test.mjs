@@ -38,11 +38,17 @@ async function openAll(context, base, paths) {
   return pages;
 }
 
+// HANDOVER_BOUND_MS bounds each wait for mail on every page: after a leader
+// hand-over the new leader dials, logs in and resyncs before the widget's
+// count moves, which took over LIVE_BOUND_MS once on CI (a deadline, not a
+// latency claim: the latency is measured in live.test.mjs).
+const HANDOVER_BOUND_MS = 4 * LIVE_BOUND_MS;
+
 /** seesMail waits until every page shows uid (a row on the webmail, the count on the widget). */
 async function seesMail(pages, uid, unread) {
   await Promise.all(pages.map((p) => waitFor(async () => p.path.startsWith('widget')
     ? (await p.page.textContent(tid('unread-count'))).trim() === String(unread)
-    : (await p.page.$(row(uid))) !== null, `${p.path} shows uid ${uid}`, LIVE_BOUND_MS)));
+    : (await p.page.$(row(uid))) !== null, `${p.path} shows uid ${uid}`, HANDOVER_BOUND_MS)));
 }
 
 test('six pages (four webmail tabs, two widgets) share one WebSocket and one IMAP connection; the first page closing loses nothing', { timeout: 120_000 }, async () => {
