@@ -19,30 +19,14 @@ set -euo pipefail
 DIR="${IMAPBRIDGE_REDIS_DIR:-/tmp/imapbridge-redis}"
 CONF="$DIR/redis.conf"
 ENVFILE="$DIR/env"
-START_TIMEOUT=20 # seconds
+START_TIMEOUT=20 # seconds (before common.sh, which keeps a set value)
 
-log() { echo "redis.sh: $*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+NAME=redis
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh" # log, die, apt_install, port_free, pick_port, pid_alive
 
 install_redis() {
-	command -v redis-server >/dev/null 2>&1 && return
-	[[ $(id -u) -eq 0 ]] || die "redis-server is missing and installing it needs root"
-	log "installing redis-server"
-	local policy=/usr/sbin/policy-rc.d made=""
-	if [[ ! -e $policy ]]; then # keep the package from starting a system instance
-		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made=1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2
-	apt-get install -y -qq -o DPkg::Lock::Timeout=600 redis-server >&2 || {
-		[[ -n $made ]] && rm -f "$policy"
-		die "apt-get install redis-server failed"
-	}
-	[[ -n $made ]] && rm -f "$policy"
-	return 0
+	command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 }
 
 pong() { # pong PORT: the instance on 127.0.0.1:PORT answers PING
@@ -56,32 +40,7 @@ pong() { # pong PORT: the instance on 127.0.0.1:PORT answers PING
 	[[ $line == "+PONG"* ]]
 }
 
-port_free() {
-	! { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || {
-		exec 3<&- 3>&-
-		return 1
-	}
-}
-
-pick_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if port_free "$p"; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port found"
-}
-
-pid() {
-	local p
-	[[ -r $DIR/redis.pid ]] || return 1
-	p=$(<"$DIR/redis.pid")
-	[[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null || return 1
-	echo "$p"
-}
+pid() { pid_alive "$DIR/redis.pid"; }
 
 conf_port() { sed -n 's/^port \([0-9]*\)$/\1/p' "$CONF" 2>/dev/null; }
 
