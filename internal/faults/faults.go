@@ -105,11 +105,6 @@ func (p *Proxy) Remove(tb testing.TB, name string) {
 	}
 }
 
-// RemoveIfPresent removes the toxic called name if the proxy has it.
-func (p *Proxy) RemoveIfPresent(name string) error {
-	return p.p.Toxics.RemoveToxic(context.Background(), name)
-}
-
 // HalfOpen makes the link a black hole in both directions: data is dropped,
 // sockets stay open (E3; toxic "timeout" with timeout 0).
 func (p *Proxy) HalfOpen(tb testing.TB) {
